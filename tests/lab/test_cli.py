@@ -1,0 +1,112 @@
+"""The ``genailab`` command, through a real subprocess: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def genailab(*args, cwd=None):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "genailab", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_list_names_every_experiment():
+    result = genailab("list")
+    assert result.returncode == 0
+    assert "gradient-descent" in result.stdout
+    assert "Gradient descent without a learning rate" in result.stdout
+
+
+@pytest.mark.video
+def test_run_writes_outputs_and_reports_them(tmp_path):
+    result = genailab(
+        "run",
+        "gradient-descent",
+        "--quick",
+        "--out",
+        str(tmp_path),
+        "--seed",
+        "4",
+        "--set",
+        "steps=5",
+        "--set",
+        "mode=neighbor",
+        "--size",
+        "320x180",
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "gradient-descent" / "summary.json").read_text())
+    assert summary["config"]["mode"] == "neighbor" and summary["seed"] == 4
+    assert summary["size"] == [320, 180]
+    assert summary["command"] == (
+        "genailab run gradient-descent --quick --seed 4 --set steps=5 --set mode=neighbor"
+    )
+    assert str(tmp_path / "gradient-descent" / "video.mp4") in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["run", "gradient-decent"],
+            ["unknown experiment 'gradient-decent'", "did you mean 'gradient-descent'"],
+        ),
+        (
+            ["run", "gradient-descent", "--set", "stpes=3"],
+            ["unknown config key 'stpes'", "accepted: points, steps, mode"],
+        ),
+        (
+            ["run", "gradient-descent", "--set", "points=many"],
+            ["points must be an integer", "'many'"],
+        ),
+        (
+            ["run", "gradient-descent", "--set", "mode=newton"],
+            ["mode must be one of grid, normalized, neighbor", "'newton'"],
+        ),
+        (["run", "gradient-descent", "--set", "points=0"], ["points must be at least 1, got 0"]),
+        (["run", "gradient-descent", "--set", "steps"], ["--set expects key=value, got 'steps'"]),
+        (["run", "gradient-descent", "--format", "avi"], ["invalid choice: 'avi'", "mp4"]),
+        (["run", "gradient-descent", "--size", "321x180"], ["WIDTHxHEIGHT with even numbers"]),
+        (["run", "gradient-descent", "--seed", "abc"], ["--seed", "invalid int value: 'abc'"]),
+        (["dance"], ["invalid choice: 'dance'"]),
+        ([], ["the following arguments are required"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, fragments):
+    assert_one_line_error(genailab(*args), *fragments)
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = genailab("run", "gradient-descent", "--quick", "--out", str(blocker / "out"))
+    assert_one_line_error(result, "cannot write to output folder", str(blocker / "out"))
+
+
+def test_gallery_of_a_missing_or_empty_folder(tmp_path):
+    assert_one_line_error(genailab("gallery", str(tmp_path / "nowhere")), "does not exist")
+    assert_one_line_error(genailab("gallery", str(tmp_path)), "no runs found in")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    assert_one_line_error(genailab("gallery", str(tmp_path)), "cannot read run summary", "broken")
