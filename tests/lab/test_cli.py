@@ -110,3 +110,30 @@ def test_gallery_of_a_missing_or_empty_folder(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "summary.json").write_text("{not json")
     assert_one_line_error(genailab("gallery", str(tmp_path)), "cannot read run summary", "broken")
+
+
+@pytest.mark.video
+def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypatch, capsys):
+    import dataclasses
+    import types
+
+    from genailab.lab import cli, registry
+
+    real = registry.get("gradient-descent")
+
+    def frames_that_fail(cfg):
+        raise RuntimeError("broken on purpose")
+        yield
+
+    broken = dataclasses.replace(
+        real, name="broken", module=types.SimpleNamespace(frames=frames_that_fail, draw=real.draw)
+    )
+    monkeypatch.setattr(cli, "discover", lambda: {"gradient-descent": real, "broken": broken})
+    monkeypatch.setattr(registry, "discover", lambda: {"gradient-descent": real, "broken": broken})
+    code = cli.main(["tour", "--quick", "--out", str(tmp_path), "--size", "320x180"])
+    out, err = capsys.readouterr()
+    assert code == 1  # one experiment failed: the tour says so, but still renders the rest
+    assert "broken: failed: RuntimeError: broken on purpose" in err
+    assert out.strip().splitlines()[-1] == str((tmp_path / "index.html").resolve())
+    page = (tmp_path / "index.html").read_text()
+    assert "gradient-descent/video.mp4" in page and "broken/" not in page

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genailab.errors import ConfigError, GenailabError
+from genailab.errors import GenailabError
 from genailab.lab.config import parse_assignments
 from genailab.lab.gallery import build_gallery
 from genailab.lab.registry import discover
@@ -113,8 +113,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _tour(args: argparse.Namespace) -> int:
+    names = list(discover())
     failures = []
-    for name in discover():
+    for name in names:
         try:
             summary = run(
                 name,
@@ -125,10 +126,10 @@ def _tour(args: argparse.Namespace) -> int:
                 fps=args.fps,
             )
             print(_report(summary, args.out), flush=True)
-        except (GenailabError, RuntimeError, ValueError, TypeError) as err:
+        except Exception as err:  # one broken experiment must not stop the tour
             failures.append(name)
-            print(f"{name}: failed: {err}", file=sys.stderr, flush=True)
-    if len(failures) == len(discover()):
+            print(f"{name}: failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+    if len(failures) == len(names):
         raise GenailabError("every experiment of the tour failed")
     print(build_gallery(args.out).resolve())
     return 1 if failures else 0
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             return _tour(args)
         print(build_gallery(args.folder).resolve())
         return 0
-    except (GenailabError, ConfigError) as err:
+    except GenailabError as err:
         print(f"genailab: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
