@@ -1,0 +1,314 @@
+"""A network far too big for its data, 64 + 64 tanh units on the engine, learns a smooth curve
+from twelve noisy points (black). As training goes on, its training loss keeps falling while the
+loss on held-out points, the validation loss, turns and climbs: the red curve bends to pass
+through every point, noise included. That is overfitting, and the video then tries the usual
+fixes on the very same network, each from the same start: smaller initial weights (it begins
+nearly linear and gets wiggly only slowly), weight decay (every step pulls the weights towards
+zero), early stopping (keep the weights of the step where the validation loss was lowest), and
+four times more data. Each one ends with a lower validation loss than the baseline. The grey
+bands are the warning: outside the range the points came from, every variant, good or bad,
+guesses, and its extrapolation error is many times its error inside the range. No amount of
+regularization tells a network what the data never showed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from genailab.engine import Tensor, nn, no_grad, optim
+from genailab.engine import functional as F
+from genailab.lab.frame import Frame
+from genailab.lab.registry import experiment
+from genailab.video import Canvas
+from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+
+VARIANTS = ("baseline", "small_init", "weight_decay", "early_stopping", "more_data")
+LABELS = {
+    "baseline": "baseline",
+    "small_init": "smaller initial weights",
+    "weight_decay": "weight decay",
+    "early_stopping": "early stopping",
+    "more_data": "4x more data",
+}
+COLOURS = {
+    "baseline": PALETTE[3],
+    "small_init": PALETTE[4],
+    "weight_decay": PALETTE[2],
+    "early_stopping": PALETTE[0],
+    "more_data": PALETTE[1],
+}
+TRAINED = ("baseline", "small_init", "weight_decay", "more_data")  # early stopping: a snapshot
+GRID = 201  # points of the drawn curves
+
+
+@experiment(
+    name="overfitting",
+    chapter="From zero to GPT",
+    title="Overfitting, four fixes, and the danger outside the data",
+)
+@dataclass
+class Config:
+    points: int = 12  # noisy training points, x uniform in [-1, 1]
+    more_points: int = 48  # training points of the "more data" variant (the 12 and more)
+    val_points: int = 50  # held-out points for the validation loss
+    noise: float = 0.2  # standard deviation of the noise on y
+    width: int = 64
+    hidden_layers: int = 2
+    steps: int = 3000  # SGD steps (momentum 0.9), full batch
+    lr: float = 0.05
+    init_scale: float = 0.1  # "smaller initial weights": every initial weight times this
+    weight_decay: float = 0.003  # L2 coefficient of the weight-decay variant
+    reach: float = 2.5  # curves are drawn on [-reach, reach]; beyond +-1 is extrapolation
+    snapshots: int = 100
+    seed: int = 0
+    QUICK = dict(steps=2000, snapshots=30)
+
+    def __post_init__(self) -> None:
+        for key, low in (
+            ("points", 2),
+            ("val_points", 1),
+            ("width", 1),
+            ("hidden_layers", 1),
+            ("steps", 1),
+            ("snapshots", 2),
+        ):
+            if getattr(self, key) < low:
+                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+        if self.more_points <= self.points:
+            raise ValueError(
+                f"more_points must exceed points ({self.points}), got {self.more_points}"
+            )
+        for key in ("lr", "init_scale", "weight_decay", "noise"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
+        if not self.reach > 1:
+            raise ValueError(f"reach must exceed 1 (the data range), got {self.reach}")
+
+
+def true_function(x: np.ndarray) -> np.ndarray:
+    """The smooth curve behind the data."""
+    return np.sin(3 * x) + 0.5 * x
+
+
+def frame_count(cfg: Config) -> int:
+    return len(_shown(cfg))
+
+
+def _shown(cfg: Config) -> set[int]:
+    return set(np.unique(np.linspace(0, cfg.steps, cfg.snapshots).round().astype(int)).tolist())
+
+
+def _predict(model: nn.MLP, x: np.ndarray) -> np.ndarray:
+    with no_grad():
+        return model(Tensor(x[:, None])).data[:, 0]  # (n,)
+
+
+def frames(cfg: Config) -> Iterator[Frame]:
+    rng = np.random.default_rng(cfg.seed)
+    sizes = [1] + [cfg.width] * cfg.hidden_layers + [1]
+
+    def mlp() -> nn.MLP:
+        return nn.MLP(sizes, activation="tanh", dtype=np.float64, rng=rng)
+
+    start = mlp().state_dict()  # every variant starts here (the small one scaled down)
+
+    def sample(n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(-1.0, 1.0, n)
+        return x, true_function(x) + cfg.noise * rng.standard_normal(n)
+
+    x_train, y_train = sample(cfg.points)
+    x_val, y_val = sample(cfg.val_points)
+    x_extra, y_extra = sample(cfg.more_points - cfg.points)
+    x_more, y_more = np.r_[x_train, x_extra], np.r_[y_train, y_extra]
+
+    runs = {}
+    for name in TRAINED:
+        model = mlp()
+        model.load_state_dict(
+            {k: v * cfg.init_scale for k, v in start.items()} if name == "small_init" else start
+        )
+        decay = cfg.weight_decay if name == "weight_decay" else 0.0
+        opt = optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=decay)
+        x, y = (x_more, y_more) if name == "more_data" else (x_train, y_train)
+        runs[name] = (model, opt, Tensor(x[:, None]), y[:, None])
+    stopped = mlp()  # early stopping: the baseline's weights at its best validation step
+    best_step, best_state = 0, start
+
+    grid = np.linspace(-cfg.reach, cfg.reach, GRID)  # (G,)
+    outside = np.abs(grid) > 1.0  # extrapolation: where no training x ever fell
+    truth = true_function(grid)
+    x_val_t = Tensor(x_val[:, None])
+    train = np.empty((len(TRAINED), cfg.steps + 1))  # (V, T+1)
+    val = np.empty((len(TRAINED), cfg.steps + 1))
+    shown = _shown(cfg)
+    for t in range(cfg.steps + 1):
+        losses = []
+        for v, (model, _, x, y) in enumerate(runs.values()):
+            loss = F.mse(model(x), y)  # the training loss, whose graph backward() uses below
+            losses.append(loss)
+            train[v, t] = loss.item()
+            with no_grad():
+                val[v, t] = np.mean((model(x_val_t).data[:, 0] - y_val) ** 2)
+        if val[0, t] < val[0, best_step]:
+            best_step, best_state = t, runs["baseline"][0].state_dict()
+        if t in shown:
+            stopped.load_state_dict(best_state)
+            curves = {name: _predict(run[0], grid) for name, run in runs.items()}
+            curves["early_stopping"] = _predict(stopped, grid)
+            curve_array = np.stack([curves[name] for name in VARIANTS])  # (5, G)
+            extrapolation = ((curve_array[:, outside] - truth[outside]) ** 2).mean(axis=1)  # (5,)
+            val_now = dict(zip(TRAINED, val[:, t], strict=True))
+            val_now["early_stopping"] = val[0, best_step]
+            scalars = {f"val_{name}": val_now[name] for name in VARIANTS}
+            scalars |= {"train_baseline": train[0, t], "early_stopping_step": best_step}
+            if t == cfg.steps:  # the final figures
+                scalars = {
+                    "val_baseline_min": val[0, best_step],
+                    **scalars,
+                    **{
+                        f"extrapolation_{n}": e
+                        for n, e in zip(VARIANTS, extrapolation, strict=True)
+                    },
+                }
+            yield Frame(
+                step=t,
+                arrays={
+                    "x_train": x_train,
+                    "y_train": y_train,
+                    "x_extra": x_extra,
+                    "y_extra": y_extra,
+                    "grid": grid,
+                    "truth": truth,
+                    "curves": curve_array,
+                    "train": train[:, : t + 1],
+                    "val": val[:, : t + 1],
+                    "extrapolation": extrapolation,
+                },
+                scalars=scalars,
+                text={"steps": str(cfg.steps), "floor": f"{cfg.noise**2:.3f}"},
+            )
+        if t == cfg.steps:
+            return
+        for (_, opt, _, _), loss in zip(runs.values(), losses, strict=True):
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+# ------------------------------------------------------------------------------- drawing
+def _setup(canvas: Canvas, frame: Frame) -> dict:
+    fig = canvas.figure
+    a = frame.arrays
+    art: dict = {"title": fig.text(0.04, 0.935, "", fontsize=TITLE_SIZE, color=INK)}
+    ax = fig.add_axes((0.05, 0.08, 0.51, 0.70))
+    style_axes(ax)
+    grid = a["grid"]
+    reach = float(grid[-1])
+    for side in (-1, 1):
+        ax.axvspan(side * 1.0, side * reach, color="#eeeeee", zorder=0)
+        ax.text(
+            side * (reach - 0.08),
+            2.85,
+            "extrapolation",
+            color=MUTED,
+            fontsize=SMALL_SIZE,
+            va="top",
+            ha="left" if side < 0 else "right",
+        )
+    ax.plot(grid, a["truth"], color=INK, lw=1.5, ls="--", label="true curve", zorder=2)
+    ax.scatter(
+        a["x_extra"],
+        a["y_extra"],
+        s=14,
+        facecolor="white",
+        edgecolor=COLOURS["more_data"],
+        lw=1,
+        zorder=3,
+        label="extra data",
+    )
+    n = len(a["x_train"])
+    ax.scatter(a["x_train"], a["y_train"], s=30, color=INK, zorder=5, label=f"{n} points")
+    art["curves"] = [
+        ax.plot(
+            [],
+            [],
+            color=COLOURS[name],
+            lw=3.0 if name == "baseline" else 1.8,
+            label=LABELS[name],
+            zorder=4,
+        )[0]
+        for name in VARIANTS
+    ]
+    ax.set(xlim=(-reach, reach), ylim=(-3.0, 3.0), xlabel="x")
+    handles, labels = ax.get_legend_handles_labels()
+    order = [3, 4, 5, 6, 7, 0, 1, 2]  # the variants first, then the data
+    ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        fontsize=SMALL_SIZE,
+        frameon=False,
+        ncol=4,
+        columnspacing=0.9,
+        handlelength=1.6,
+    )
+    steps = int(frame.text["steps"])
+    floor = float(frame.text["floor"])
+    # top right: the baseline's training and validation losses
+    div = fig.add_axes((0.66, 0.55, 0.31, 0.31))
+    style_axes(div)
+    div.set_yscale("log")
+    ticks = (1e-4, 1e-3, 1e-2, 0.1, 1.0)
+    div.set_yticks(ticks, [f"{v:g}" for v in ticks])
+    div.minorticks_off()
+    div.set(xlim=(0, steps), ylim=(1e-4, 3.0))
+    (art["base_train"],) = div.plot(
+        [], [], color=COLOURS["baseline"], lw=1.5, ls="--", label="training"
+    )
+    (art["base_val"],) = div.plot([], [], color=COLOURS["baseline"], lw=2.2, label="validation")
+    (art["stop"],) = div.plot(
+        [], [], "o", color=COLOURS["early_stopping"], ms=7, zorder=5, label="lowest validation"
+    )
+    div.legend(fontsize=SMALL_SIZE, frameon=False, loc="lower right")
+    div.set_title("baseline: training and validation loss", fontsize=11, loc="left")
+    # bottom right: validation loss of every variant
+    vals = fig.add_axes((0.66, 0.09, 0.31, 0.31))
+    style_axes(vals)
+    vals.set_yscale("log")
+    ticks = (0.05, 0.1, 0.2, 0.5, 1.0)
+    vals.set_yticks(ticks, [f"{v:g}" for v in ticks])
+    vals.minorticks_off()
+    vals.set(xlim=(0, steps), ylim=(0.03, 2.0), xlabel="SGD step")
+    vals.axhline(floor, color=MUTED, lw=1, ls=":")
+    art["val_lines"] = [
+        vals.plot([], [], color=COLOURS[name], lw=2.2 if name == "baseline" else 1.6)[0]
+        for name in VARIANTS
+    ]
+    vals.set_title("validation loss (dotted line: noise)", fontsize=11, loc="left")
+    return art
+
+
+def draw(frame: Frame, canvas: Canvas) -> None:
+    art = canvas.store.get("art") or canvas.store.setdefault("art", _setup(canvas, frame))
+    a, s = frame.arrays, frame.scalars
+    for line, curve in zip(art["curves"], a["curves"], strict=True):
+        line.set_data(a["grid"], curve)
+    steps = np.arange(a["train"].shape[1])
+    art["base_train"].set_data(steps, np.maximum(a["train"][0], 1e-4))
+    art["base_val"].set_data(steps, a["val"][0])
+    stop = int(s["early_stopping_step"])
+    art["stop"].set_data([stop], [a["val"][0, stop]])
+    val = {n: a["val"][i] for i, n in enumerate(("baseline", "small_init", "weight_decay"))}
+    val["more_data"] = a["val"][3]
+    val["early_stopping"] = np.minimum.accumulate(a["val"][0])  # the best so far
+    for line, name in zip(art["val_lines"], VARIANTS, strict=True):
+        line.set_data(steps, val[name])
+    fixes = [s[f"val_{n}"] for n in VARIANTS[1:]]
+    art["title"].set_text(
+        f"Step {frame.step}: validation loss {s['val_baseline']:.3f} for the baseline, "
+        f"{min(fixes):.3f} to {max(fixes):.3f} with the fixes"
+    )

@@ -1,0 +1,85 @@
+"""The deep-network video: backprop by hand, by the engine and by PyTorch agree to rounding, and
+the gradient-norm figures match PyTorch's autograd on the same weights."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from genailab.experiments import deep_network as dn
+from genailab.lab import get, iterate_frames
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iterate_frames("deep-network", quick=True))
+
+
+@pytest.fixture(scope="module")
+def setup():
+    cfg = get("deep-network").config(quick=True)
+    rng = np.random.default_rng(cfg.seed)
+    x, y = dn.spiral(cfg.points, rng)
+    return cfg, x, y, dn.initial_weights(cfg, rng)
+
+
+def _torch_grads(weights, x, y, activation, residual):
+    model = dn.torch_mlp(weights, activation, residual)
+    loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+    loss.backward()
+    return loss.item(), [(m.weight.grad.numpy(), m.bias.grad.numpy()) for m in model.layers]
+
+
+def test_the_three_loss_curves_coincide(frames):
+    part1 = [f for f in frames if f.text["part"] == "implementations"]
+    losses = frames[-1].arrays["part1_losses"]  # (3, steps + 1): numpy, engine, torch
+    assert losses.shape == (3, 201) and part1[-1].step == 200
+    rel = np.abs(losses[1:] - losses[0]) / losses[0]
+    assert rel.max() < 1e-9
+    assert losses[0, -1] < 0.6 * losses[0, 0]  # and they did learn
+    final = frames[-1].scalars
+    assert final["max_rel_diff_engine"] == rel[0].max()
+    assert final["max_rel_diff_torch"] == rel[1].max()
+
+
+@pytest.mark.parametrize(("activation", "residual"), dn.VARIANTS)
+def test_hand_written_backprop_is_torch_autograd(setup, activation, residual):
+    cfg, x, y, weights = setup
+    weights = dn.variant_weights(cfg, weights, residual)
+    loss, grads = dn.numpy_loss_and_grads(weights, x, y, activation, residual)
+    loss_torch, grads_torch = _torch_grads(weights, x, y, activation, residual)
+    assert loss == pytest.approx(loss_torch, rel=1e-13)
+    for (dW, db), (tW, tb) in zip(grads, grads_torch, strict=True):
+        np.testing.assert_allclose(dW, tW, rtol=1e-10, atol=1e-14 * np.abs(tW).max())
+        np.testing.assert_allclose(db, tb, rtol=1e-10, atol=1e-14 * np.abs(tb).max())
+
+
+def test_per_layer_gradient_norms_are_torch_autograd_s(frames, setup):
+    cfg, x, y, weights = setup
+    norms = frames[-1].arrays["norms_at_init"]  # (3, depth), from the engine at step 0
+    for v, (activation, residual) in enumerate(dn.VARIANTS):
+        start = dn.variant_weights(cfg, weights, residual)
+        _, grads = _torch_grads(start, x, y, activation, residual)
+        expected = [np.linalg.norm(dW) for dW, _ in grads]
+        np.testing.assert_allclose(norms[v], expected, rtol=1e-10)
+
+
+def test_sigmoid_gradients_vanish_relu_and_residual_ones_do_not(frames):
+    final = frames[-1].scalars
+    sigmoid = final["first_to_last_at_init_sigmoid"]
+    relu, residual = final["first_to_last_at_init_relu"], final["first_to_last_at_init_residual"]
+    assert sigmoid < 1e-3
+    assert sigmoid < 1e-2 * residual and sigmoid < 1e-2 * relu
+    assert relu > 1e-2 and residual > 1e-2
+    # at step 0 the sigmoid net's gradient shrinks at every layer on its way down
+    assert np.all(np.diff(frames[-1].arrays["norms_at_init"][0]) > 0)
+    # stuck at chance (ln 2) while the others learn
+    assert final["final_loss_sigmoid"] == pytest.approx(math.log(2), abs=2e-3)
+    assert max(final["final_loss_relu"], final["final_loss_residual"]) < 0.6
+    assert frames[-1].poster
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="depth must be at least 3, got 2"):
+        get("deep-network").config(overrides={"depth": 2})

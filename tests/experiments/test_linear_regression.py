@@ -1,0 +1,82 @@
+"""Linear regression by evolution and by gradient descent, against the closed-form answers:
+np.linalg.lstsq with a bias, sum(x y) / sum(x^2) without."""
+
+import numpy as np
+import pytest
+
+from genailab.experiments.linear_regression import FITS, least_squares
+from genailab.lab import iterate_frames
+
+NAME = "linear-regression"
+K = {name: k for k, name in enumerate(FITS)}
+
+
+def run(seed: int = 0, **overrides):
+    return list(iterate_frames(NAME, quick=True, seed=seed, overrides=overrides))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_with_a_bias_both_methods_reach_the_least_squares_line(seed):
+    f = run(seed)[-1]
+    x, y, path = f.arrays["x"], f.arrays["y"], f.arrays["path"]
+    reference = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)[0]
+    np.testing.assert_allclose(f.arrays["lstsq_bias"], reference, rtol=1e-12)
+    for name in ("gd_bias", "evolution_bias"):
+        np.testing.assert_allclose(path[-1, K[name]], reference, atol=1e-5)
+        assert f.scalars[f"mse_{name}"] == pytest.approx(f.scalars["mse_lstsq_bias"], rel=1e-9)
+    mse = np.mean((reference[0] * x + reference[1] - y) ** 2)
+    assert f.scalars["mse_lstsq_bias"] == pytest.approx(mse, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_without_a_bias_the_fit_is_the_no_intercept_solution_and_much_worse(seed):
+    f = run(seed)[-1]
+    x, y, path = f.arrays["x"], f.arrays["y"], f.arrays["path"]
+    w = np.sum(x * y) / np.sum(x**2)
+    np.testing.assert_allclose(path[-1, K["gd_no_bias"]], [w, 0.0], atol=1e-9)
+    np.testing.assert_allclose(path[-1, K["evolution_no_bias"]], [w, 0.0], atol=1e-5)
+    assert f.scalars["mse_gd_no_bias"] == pytest.approx(np.mean((w * x - y) ** 2), rel=1e-12)
+    # On shifted data (b = 8, x in [1.5, 4.5]) a line pinned to the origin misses the cloud.
+    assert f.scalars["mse_gd_no_bias"] > 5 * f.scalars["mse_gd_bias"]
+    assert np.all(path[:, K["gd_no_bias"], 1] == 0)  # no bias ever appears
+
+
+def test_first_gradient_step_is_the_analytic_gradient():
+    # From w = b = 0, d MSE / dw = -2 mean(x y) and d MSE / db = -2 mean(y): one SGD step of
+    # the engine's autograd must land exactly there.
+    frames = run(0)
+    a = frames[-1].arrays
+    x, y, lr = a["x"], a["y"], 0.05
+    step1 = a["path"][1]
+    np.testing.assert_allclose(step1[K["gd_bias"]], [2 * lr * np.mean(x * y), 2 * lr * y.mean()])
+    np.testing.assert_allclose(step1[K["gd_no_bias"]], [2 * lr * np.mean(x * y), 0.0])
+    assert np.all(a["path"][0] == 0)
+
+
+def test_evolution_never_gets_worse_and_descent_eventually_only_improves():
+    loss = run(0)[-1].arrays["loss"]  # (T, 4)
+    for name in ("evolution_bias", "evolution_no_bias"):
+        assert np.all(np.diff(loss[:, K[name]]) <= 0)
+    assert np.all(np.diff(loss[50:, K["gd_bias"]]) <= 1e-12)
+
+
+def test_frames_are_log_spaced_and_end_on_the_last_step():
+    frames = run(0, snapshots=30)
+    steps = [f.step for f in frames]
+    assert steps[0] == 0 and steps[-1] == 3000 and steps == sorted(set(steps))
+    assert len(steps) <= 30 and frames[-1].poster
+    assert frames[-1].scalars.keys() >= {f"mse_{name}" for name in FITS}
+
+
+def test_least_squares_helper():
+    x = np.array([1.0, 2.0, 3.0])
+    fits = least_squares(x, 2 * x + 1)
+    np.testing.assert_allclose(fits["bias"], [2.0, 1.0])
+    np.testing.assert_allclose(fits["no_bias"], [(2 * 14 + 6) / 14, 0.0])
+
+
+def test_bad_configs_raise():
+    with pytest.raises(ValueError, match="x_low must be below x_high"):
+        run(0, x_low=3.0, x_high=1.0)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        run(0, lr=0.0)
