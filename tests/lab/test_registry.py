@@ -12,8 +12,10 @@ from genailab.lab.registry import CHAPTERS, discover, experiment, get
 def test_discovery_finds_every_experiment_in_chapter_order():
     found = discover()
     assert "gradient-descent" in found
-    chapters = [CHAPTERS.index(e.chapter) for e in found.values()]
-    assert chapters == sorted(chapters)
+    ranks = [(CHAPTERS.index(e.chapter), e.order) for e in found.values()]
+    assert ranks == sorted(ranks)
+    ladder = [name for name, e in found.items() if e.chapter == "From zero to GPT"]
+    assert ladder[0] == "switches-and-lights" and ladder[-1] == "overfitting"
     assert genailab.experiments() == {name: e.title for name, e in found.items()}
 
 

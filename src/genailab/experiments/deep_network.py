@@ -41,6 +41,7 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
     name="deep-network",
     chapter="From zero to GPT",
     title="Backpropagation by hand, by the engine, by PyTorch; and vanishing gradients",
+    order=5,
 )
 @dataclass
 class Config:

@@ -43,6 +43,7 @@ LABELS = {
     name="linear-regression",
     chapter="From zero to GPT",
     title="Linear regression by evolution and by gradient descent, with and without a bias",
+    order=3,
 )
 @dataclass
 class Config:

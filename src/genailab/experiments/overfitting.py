@@ -48,6 +48,7 @@ GRID = 201  # points of the drawn curves
     name="overfitting",
     chapter="From zero to GPT",
     title="Overfitting, four fixes, and the danger outside the data",
+    order=6,
 )
 @dataclass
 class Config:

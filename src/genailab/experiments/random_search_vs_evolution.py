@@ -31,6 +31,7 @@ RANDOM, EVOLUTION = PALETTE[1], PALETTE[0]
     name="random-search-vs-evolution",
     chapter="From zero to GPT",
     title="Random search versus evolution",
+    order=2,
 )
 @dataclass
 class Config:

@@ -35,6 +35,7 @@ OUTER, BOTH = PALETTE[1], PALETTE[0]
     name="sine-network",
     chapter="From zero to GPT",
     title="A layer of sine units: random features against learned ones",
+    order=4,
 )
 @dataclass
 class Config:

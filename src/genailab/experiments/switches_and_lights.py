@@ -33,6 +33,7 @@ WRONG = MAP_COLOURS[2]
     name="switches-and-lights",
     chapter="From zero to GPT",
     title="Switches and lights: if-else rules versus a perceptron",
+    order=1,
 )
 @dataclass
 class Config:

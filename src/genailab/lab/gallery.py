@@ -66,7 +66,7 @@ for (const video of document.querySelectorAll("video")) {
 
 
 def find_runs(folder: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read ``*/summary.json`` under ``folder``, sorted by chapter then name.
+    """Read ``*/summary.json`` under ``folder``, in gallery order (chapter, rung, name).
 
     A summary that is not valid JSON or lacks a field raises :class:`GenailabError`.
     """
@@ -85,7 +85,7 @@ def find_runs(folder: str | os.PathLike) -> list[dict[str, Any]]:
         summary["folder"] = path.parent.name
         runs.append(summary)
     order = {chapter: i for i, chapter in enumerate(CHAPTERS)}
-    runs.sort(key=lambda s: (order.get(s["chapter"], len(order)), s["name"]))
+    runs.sort(key=lambda s: (order.get(s["chapter"], len(order)), s.get("order", 0), s["name"]))
     return runs
 
 

@@ -44,6 +44,7 @@ class Experiment:
     module: ModuleType
     fps: int
     size: tuple[int, int]
+    order: int = 0
 
     @property
     def frames(self) -> Callable[[Any], Iterator[Any]]:
@@ -81,11 +82,18 @@ class Experiment:
 
 
 def experiment(
-    *, name: str, chapter: str, title: str, fps: int = 30, size: tuple[int, int] = (960, 540)
+    *,
+    name: str,
+    chapter: str,
+    title: str,
+    fps: int = 30,
+    size: tuple[int, int] = (960, 540),
+    order: int = 0,
 ) -> Callable[[type], type]:
     """Class decorator that marks an experiment's config dataclass.
 
-    Apply it above ``@dataclass``. ``fps`` and ``size`` are the video's defaults.
+    Apply it above ``@dataclass``. ``fps`` and ``size`` are the video's defaults; ``order`` is
+    its place within the chapter (a rung of a ladder), ties broken by name.
     """
     if chapter not in CHAPTERS:
         raise ValueError(f"{name}: unknown chapter '{chapter}' (accepted: {', '.join(CHAPTERS)})")
@@ -95,7 +103,14 @@ def experiment(
         setattr(
             cls,
             _MARK,
-            {"name": name, "chapter": chapter, "title": title, "fps": fps, "size": tuple(size)},
+            {
+                "name": name,
+                "chapter": chapter,
+                "title": title,
+                "fps": fps,
+                "size": tuple(size),
+                "order": order,
+            },
         )
         return cls
 
@@ -104,7 +119,7 @@ def experiment(
 
 def discover() -> dict[str, Experiment]:
     """Import every module of :mod:`genailab.experiments` and return its experiments by name,
-    in chapter order, then by name."""
+    in chapter order, then by their order within the chapter, then by name."""
     import genailab.experiments as package
 
     found: dict[str, Experiment] = {}
@@ -120,8 +135,8 @@ def discover() -> dict[str, Experiment]:
             if meta["name"] in found:
                 raise TypeError(f"two experiments are named '{meta['name']}'")
             found[meta["name"]] = Experiment(config_class=obj, module=module, **meta)
-    order = sorted(found.values(), key=lambda e: (CHAPTERS.index(e.chapter), e.name))
-    return {e.name: e for e in order}
+    ranked = sorted(found.values(), key=lambda e: (CHAPTERS.index(e.chapter), e.order, e.name))
+    return {e.name: e for e in ranked}
 
 
 def get(name: str) -> Experiment:

@@ -242,6 +242,7 @@ def run(
         "name": name,
         "title": exp.title,
         "chapter": exp.chapter,
+        "order": exp.order,
         "explanation": exp.explanation,
         "quick": quick,
         "seed": cfg.seed,
