@@ -112,7 +112,8 @@ class Optimizer:
                 i += 1
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, group: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Update parameter ``i`` (its data ``p``, in place) from its gradient ``g``."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update()")
 
     def _buffer(self, i: int, p: np.ndarray) -> np.ndarray:
         """A scratch array shaped like parameter ``i``, reused every step (no allocation)."""
