@@ -1,0 +1,57 @@
+"""Text for the language models: corpora, their train/validation split, and tokenizers.
+
+- :mod:`~genailab.lm.corpus`: :func:`load_corpus` reads a shipped corpus (:data:`CORPORA`:
+  ``"cats"``, original poems about cats) or any UTF-8 text file into a :class:`Corpus`,
+  split first 90% train / last 10% validation as in nanoGPT; :func:`check_length` checks
+  that both splits hold a few context windows.
+- :mod:`~genailab.lm.tokenizer`: :class:`CharTokenizer`, one id per character, with a
+  vocabulary that is saved with a model.
+- :mod:`~genailab.lm.bpe`: :class:`BPETokenizer`, byte-level byte-pair encoding trained on
+  a corpus, exact on any UTF-8 text.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from genailab.lm.bpe import BPETokenizer
+from genailab.lm.corpus import (
+    CORPORA,
+    Corpus,
+    CorpusError,
+    CorpusNotFoundError,
+    check_length,
+    load_corpus,
+)
+from genailab.lm.tokenizer import CharTokenizer, TokenizerError, UnknownCharacterError
+
+
+def tokenizer_from_dict(data: Mapping[str, Any]) -> CharTokenizer | BPETokenizer:
+    """Rebuild whichever tokenizer ``to_dict`` saved, by its ``"kind"`` (``char`` or ``bpe``).
+
+    Examples
+    --------
+    >>> tokenizer_from_dict(CharTokenizer.fit("purr").to_dict())
+    CharTokenizer(vocab_size=3)
+    """
+    kinds = {"char": CharTokenizer, "bpe": BPETokenizer}
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if kind not in kinds:
+        raise TokenizerError(
+            f"unknown tokenizer kind {kind!r}; expected one of: {', '.join(kinds)}"
+        )
+    return kinds[kind].from_dict(data)
+
+
+__all__ = [
+    "CORPORA",
+    "BPETokenizer",
+    "CharTokenizer",
+    "Corpus",
+    "CorpusError",
+    "CorpusNotFoundError",
+    "TokenizerError",
+    "UnknownCharacterError",
+    "check_length",
+    "load_corpus",
+    "tokenizer_from_dict",
+]
