@@ -8,12 +8,20 @@
   vocabulary that is saved with a model.
 - :mod:`~genailab.lm.bpe`: :class:`BPETokenizer`, byte-level byte-pair encoding trained on
   a corpus, exact on any UTF-8 text.
+- :mod:`~genailab.lm.models`: the models (:data:`MODELS`: bigram, mlp, cnn, lstm, gpt), one
+  interface, ids ``(B, T)`` -> next-token logits ``(B, T, V)``; :func:`build_model`,
+  :func:`model_from_config`; :func:`resolve_device` (:mod:`~genailab.lm.device`) picks the device.
+- :mod:`~genailab.lm.train`: :func:`train` trains a model (:data:`PRESETS` of
+  :class:`TrainConfig`), with checkpoints (:mod:`~genailab.lm.checkpoint`) and resume;
+  :func:`load` (:mod:`~genailab.lm.sample`) rebuilds a run as a :class:`TrainedModel`, whose
+  ``generate`` writes text.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from genailab.lm.bpe import BPETokenizer
+from genailab.lm.checkpoint import CheckpointError
 from genailab.lm.corpus import (
     CORPORA,
     Corpus,
@@ -22,7 +30,22 @@ from genailab.lm.corpus import (
     check_length,
     load_corpus,
 )
+from genailab.lm.device import DEVICES, DeviceUnavailableError, resolve_device
+from genailab.lm.models import (
+    GPT,
+    MODELS,
+    BigramModel,
+    CNNModel,
+    GPTConfig,
+    LanguageModel,
+    LSTMModel,
+    MLPModel,
+    build_model,
+    model_from_config,
+)
+from genailab.lm.sample import SamplingError, TrainedModel, load
 from genailab.lm.tokenizer import CharTokenizer, TokenizerError, UnknownCharacterError
+from genailab.lm.train import PRESETS, TrainConfig, train
 
 
 def tokenizer_from_dict(data: Mapping[str, Any]) -> CharTokenizer | BPETokenizer:
@@ -44,14 +67,34 @@ def tokenizer_from_dict(data: Mapping[str, Any]) -> CharTokenizer | BPETokenizer
 
 __all__ = [
     "CORPORA",
+    "DEVICES",
+    "GPT",
+    "MODELS",
+    "PRESETS",
     "BPETokenizer",
+    "BigramModel",
+    "CNNModel",
     "CharTokenizer",
+    "CheckpointError",
     "Corpus",
     "CorpusError",
     "CorpusNotFoundError",
+    "DeviceUnavailableError",
+    "GPTConfig",
+    "LSTMModel",
+    "LanguageModel",
+    "MLPModel",
+    "SamplingError",
     "TokenizerError",
+    "TrainConfig",
+    "TrainedModel",
     "UnknownCharacterError",
+    "build_model",
     "check_length",
+    "load",
     "load_corpus",
+    "model_from_config",
+    "resolve_device",
     "tokenizer_from_dict",
+    "train",
 ]

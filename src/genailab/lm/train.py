@@ -1,0 +1,901 @@
+"""Training a character-level language model: batches, AdamW, a schedule, evaluation, resume.
+
+The loop is nanoGPT's ``train.py`` made into one function, :func:`train`:
+
+- **data**: the corpus's first 90% (train) and last 10% (validation), tokenized once; a batch
+  is ``batch_size`` random windows of ``block_size + 1`` tokens from the train split, drawn
+  with a seeded ``torch.Generator`` (inputs: the first ``block_size``, targets: the last);
+- **optimizer**: AdamW (Loshchilov & Hutter 2019) with weight decay on the matrices and
+  embeddings (2-D weights) only, never on biases and LayerNorm gains;
+- **schedule**: a linear warm-up over ``warmup_iters``, then a cosine decay from ``lr`` to
+  ``min_lr`` at ``max_iters``; gradients clipped to a joint norm of ``grad_clip``;
+- **evaluation**: every ``eval_interval`` steps, the mean loss over ``eval_iters`` batches of
+  each split, in ``model.eval()`` under ``torch.no_grad()``; the evaluation batches are the
+  same windows every time (their own generator, re-seeded), so the curve is not noisy from
+  one evaluation to the next;
+- **checkpoint** after each evaluation (:mod:`~genailab.lm.checkpoint`), holding the random
+  states, so that ``resume=True`` draws exactly the batches an uninterrupted run would have;
+- **budget**: ``max_iters`` steps, or ``max_seconds`` of wall time, whichever comes first;
+  a budget stop evaluates, saves and reports like a normal end.
+
+The count-based bigram is not trained by gradient: it counts pairs on the train split and
+is evaluated once (``iters = 0``).
+
+Under ``torchrun`` (``WORLD_SIZE > 1``) the same function trains data-parallel with
+PyTorch's own ``DistributedDataParallel`` (gloo on CPU, nccl on CUDA): every rank draws the
+same global batch of ``batch_size * world_size`` windows from the same generator and keeps
+its own slice, so a run on N processes follows the single-process run with batch
+``batch_size * N`` step for step. Only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from genailab.engine.optim import cosine_with_warmup
+from genailab.errors import ConfigError, UnknownNameError, suggest
+from genailab.lm.bpe import BPETokenizer
+from genailab.lm.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    load_checkpoint,
+    rng_states,
+    save_checkpoint,
+    set_rng_states,
+    text_hash,
+)
+from genailab.lm.corpus import load_corpus
+from genailab.lm.tokenizer import CharTokenizer
+
+BACKENDS = ("torch", "engine")
+TOKENIZERS = ("char", "bpe")
+LOG_EVERY = 10  # steps between progress-bar updates (reading the loss syncs a GPU)
+
+
+@dataclass
+class TrainConfig:
+    """The knobs of a training run; :data:`PRESETS` holds named sets of them.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`genailab.lm.models.MODELS`.
+    block_size : int
+        Context length T: tokens the model sees to predict the next one.
+    batch_size : int
+        Windows per step (per process under DDP).
+    max_iters : int
+        Optimization steps; also where the cosine schedule reaches ``min_lr``.
+    lr, min_lr : float
+        Peak learning rate, and the floor the cosine decays to.
+    warmup_iters : int
+        Steps of linear warm-up from ``lr / warmup_iters`` to ``lr``.
+    weight_decay : float
+        AdamW's decoupled decay, on 2-D weights only.
+    beta1, beta2 : float
+        AdamW's moment decay rates.
+    grad_clip : float
+        Largest joint gradient norm (0 for no clipping).
+    eval_interval, eval_iters : int
+        Steps between evaluations, and batches per split in each.
+    dropout : float
+        Dropout of the models that have it.
+    n_layer, n_head, n_embd, n_hidden, context, kernel_size : int
+        Sizes of the model, each passed to the models whose config has that field; 0 means
+        the model's own default (see :data:`MODEL_SIZES` for each preset's choices).
+        Setting a size the model does not have is an error.
+    rotary : bool
+        Rotary position embeddings in the GPT instead of learned positions.
+    bpe_vocab_size : int
+        Vocabulary size of the BPE tokenizer (only with ``tokenizer="bpe"``).
+    threads : int
+        ``torch.set_num_threads`` for the run; 0 leaves torch's default.
+
+    Examples
+    --------
+    >>> PRESETS["tiny"].block_size, PRESETS["tiny"].max_iters
+    (16, 60)
+    """
+
+    model: str = "gpt"
+    block_size: int = 64
+    batch_size: int = 32
+    max_iters: int = 1500
+    lr: float = 2e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 50
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    eval_interval: int = 250
+    eval_iters: int = 20
+    dropout: float = 0.0
+    n_layer: int = 0
+    n_head: int = 0
+    n_embd: int = 0
+    n_hidden: int = 0
+    context: int = 0
+    kernel_size: int = 0
+    rotary: bool = True
+    bpe_vocab_size: int = 512
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        positive = ("block_size", "batch_size", "eval_interval", "eval_iters", "bpe_vocab_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_iters", "warmup_iters", "threads", *SIZES):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.lr > 0.0 or not 0.0 <= self.min_lr <= self.lr:
+            raise ValueError(f"need 0 < lr and 0 <= min_lr <= lr, got {self.lr}, {self.min_lr}")
+        if self.warmup_iters > self.max_iters:
+            raise ValueError(
+                f"warmup_iters ({self.warmup_iters}) exceeds max_iters ({self.max_iters})"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+SIZES = ("n_layer", "n_head", "n_embd", "n_hidden", "context", "kernel_size")
+"""The size fields of :class:`TrainConfig`, each passed to the models that have it."""
+
+PRESETS: dict[str, TrainConfig] = {
+    # seconds on a CPU: for tests and smoke runs
+    "tiny": TrainConfig(
+        block_size=16,
+        batch_size=8,
+        max_iters=60,
+        lr=3e-3,
+        min_lr=3e-4,
+        warmup_iters=10,
+        eval_interval=20,
+        eval_iters=4,
+        threads=1,  # a tiny model gains nothing from a second thread, and loses to contention
+    ),
+    # the default: a real result in about a minute on two CPU cores
+    "cpu": TrainConfig(),
+    # nanoGPT's shakespeare_char CPU settings, for comparison in benchmarks/lm.py
+    "nanogpt-cpu": TrainConfig(
+        batch_size=12,
+        max_iters=2000,
+        lr=1e-3,
+        min_lr=1e-4,
+        warmup_iters=100,
+        beta2=0.99,
+        eval_interval=250,
+        eval_iters=20,
+        rotary=False,
+    ),
+    # a GPU: nanoGPT's shakespeare_char model (6 x 6 x 384, context 256)
+    "gpu": TrainConfig(
+        block_size=256,
+        batch_size=64,
+        max_iters=5000,
+        lr=1e-3,
+        min_lr=1e-4,
+        warmup_iters=100,
+        eval_interval=500,
+        eval_iters=200,
+        dropout=0.2,
+    ),
+}
+"""Named training configurations: ``tiny`` (tests), ``cpu`` (the default), ``nanogpt-cpu``
+(nanoGPT's own CPU settings, for the benchmark) and ``gpu``."""
+
+_GPT_CPU = {"n_layer": 4, "n_head": 4, "n_embd": 128}
+MODEL_SIZES: dict[str, dict[str, dict[str, int]]] = {
+    "tiny": {
+        "gpt": {"n_layer": 1, "n_head": 2, "n_embd": 16},
+        "mlp": {"context": 4, "n_embd": 8, "n_hidden": 32},
+        "cnn": {"n_embd": 16, "n_layer": 3},
+        "lstm": {"n_embd": 16, "n_hidden": 32},
+    },
+    "cpu": {"gpt": _GPT_CPU},
+    "nanogpt-cpu": {"gpt": _GPT_CPU},
+    "gpu": {
+        "gpt": {"n_layer": 6, "n_head": 6, "n_embd": 384},
+        "mlp": {"context": 16, "n_embd": 64, "n_hidden": 1024},
+        "cnn": {"n_embd": 256, "n_layer": 8},
+        "lstm": {"n_embd": 128, "n_hidden": 512, "n_layer": 2},
+    },
+}
+"""Model sizes per preset and model, applied after the preset and before the overrides;
+a model missing here keeps its own defaults."""
+
+
+def make_config(
+    preset: str = "cpu",
+    model: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    max_iters: int | None = None,
+) -> TrainConfig:
+    """The preset, then ``model``, then ``overrides`` (CLI strings or values), then ``max_iters``.
+
+    Raises
+    ------
+    UnknownNameError
+        For a preset that is not in :data:`PRESETS`.
+    ConfigError
+        For an unknown key or a bad value; the message names it and what is accepted.
+
+    Examples
+    --------
+    >>> make_config("tiny", "lstm", {"lr": "0.01"}).lr
+    0.01
+    >>> make_config("tiny", overrides={"lrr": 1})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    genailab.errors.ConfigError: lm train: unknown config key 'lrr'; did you mean 'lr'? ...
+    """
+    if preset not in PRESETS:
+        raise UnknownNameError(
+            f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}{suggest(preset, PRESETS)}"
+        )
+    values = dataclasses.asdict(PRESETS[preset])
+    overrides = dict(overrides or {})
+    name = str(overrides.get("model", model or values["model"]))
+    layers: list[Mapping[str, Any]] = [
+        {"model": name},
+        MODEL_SIZES.get(preset, {}).get(name, {}),
+        overrides,
+        {} if max_iters is None else {"max_iters": max_iters},
+    ]
+    for layer in layers:
+        for key, value in layer.items():
+            values[key] = convert_setting(key, value)
+    if values["warmup_iters"] > values["max_iters"]:  # a short run keeps a proportional warm-up
+        values["warmup_iters"] = values["max_iters"] // 10
+    try:
+        return TrainConfig(**values)
+    except ValueError as err:
+        raise ConfigError(f"lm train: {err}") from None
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def convert_setting(key: str, value: Any) -> Any:
+    """Convert ``value`` (a CLI string or a Python value) to the type of TrainConfig's ``key``.
+
+    (The same rules and messages as ``genailab.lab.config.convert_value``, which ``lm`` may
+    not import: the layers below ``lab`` never import it.)
+
+    Examples
+    --------
+    >>> convert_setting("max_iters", "20"), convert_setting("rotary", "off")
+    (20, False)
+    >>> convert_setting("max_iters", "2.5")
+    Traceback (most recent call last):
+    ...
+    genailab.errors.ConfigError: lm train: max_iters must be an integer, got '2.5'
+    """
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    if key not in types:
+        raise ConfigError(
+            f"lm train: unknown config key '{key}'{suggest(key, types)} "
+            f"(accepted: {', '.join(types)})"
+        )
+    kind = types[key]  # a string: the module uses `from __future__ import annotations`
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise ConfigError(f"lm train: {key} must be true or false, got '{value}'")
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"lm train: {key} must be an integer, got '{value}'") from None
+    if kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"lm train: {key} must be a number, got '{value}'") from None
+    if not isinstance(value, str):
+        raise ConfigError(f"lm train: {key} must be a string, got {value!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------------
+
+
+def get_batch(
+    data: torch.Tensor, block_size: int, batch_size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch_size`` random windows of ``data``: inputs ``(B, T)`` and targets shifted by one.
+
+    Examples
+    --------
+    >>> data = torch.arange(10)
+    >>> x, y = get_batch(data, 4, 2, torch.Generator().manual_seed(0))
+    >>> bool((y[:, :-1] == x[:, 1:]).all()), x.shape
+    (True, torch.Size([2, 4]))
+    """
+    start = torch.randint(len(data) - block_size, (batch_size,), generator=generator)  # (B,)
+    window = data[start[:, None] + torch.arange(block_size + 1)]  # (B, T + 1)
+    return window[:, :-1], window[:, 1:]  # (B, T), (B, T)
+
+
+def make_tokenizer(kind: str, text: str, bpe_vocab_size: int) -> CharTokenizer | BPETokenizer:
+    """A character tokenizer fitted on ``text``, or a BPE one trained on it."""
+    if kind == "char":
+        return CharTokenizer.fit(text)
+    if kind == "bpe":
+        return BPETokenizer.train(text, bpe_vocab_size)
+    raise UnknownNameError(
+        f"unknown tokenizer {kind!r}; tokenizers: {', '.join(TOKENIZERS)}"
+        f"{suggest(kind, TOKENIZERS)}"
+    )
+
+
+def _build_model(cfg: TrainConfig, vocab_size: int) -> torch.nn.Module:
+    """The model named by ``cfg.model`` with the sizes ``cfg`` has that its config takes."""
+    from genailab.lm.models import build_model
+
+    accepted = {f.name for f in dataclasses.fields(build_model(cfg.model, vocab_size).config)}
+    unknown = [k for k in SIZES if getattr(cfg, k) and k not in accepted]
+    if unknown:
+        raise ConfigError(
+            f"lm train: the {cfg.model} model has no {', '.join(unknown)}; its sizes are "
+            f"{', '.join(k for k in SIZES if k in accepted)}"
+        )
+    sizes = {k: getattr(cfg, k) for k in SIZES if getattr(cfg, k)}
+    common = {k: getattr(cfg, k) for k in ("block_size", "dropout", "rotary") if k in accepted}
+    return build_model(cfg.model, vocab_size, **common, **sizes)
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> Any:
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    fused = device.type == "cuda"
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=fused)
+
+
+@torch.no_grad()
+def estimate_loss(
+    model: torch.nn.Module,
+    splits: Mapping[str, torch.Tensor],
+    cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    batch_size: int | None = None,
+) -> dict[str, float]:
+    """Mean loss over ``cfg.eval_iters`` batches of each split, the same windows every call.
+
+    ``batch_size`` (default ``cfg.batch_size``) is the global batch under DDP, so that every
+    rank, and a single process with that batch, evaluates the same windows.
+    """
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, data in splits.items():
+        gen = torch.Generator().manual_seed(seed)
+        losses = []
+        for _ in range(cfg.eval_iters):
+            x, y = get_batch(data, cfg.block_size, batch_size or cfg.batch_size, gen)
+            x, y = x.to(device), y.to(device)
+            losses.append(_loss(model(x), y).item())
+        out[name] = float(np.mean(losses))
+    model.train(was_training)
+    return out
+
+
+def _loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    V = logits.size(-1)
+    return F.cross_entropy(logits.reshape(-1, V).float(), targets.reshape(-1), ignore_index=-1)
+
+
+# ----------------------------------------------------------------------------------------------
+# the training run
+# ----------------------------------------------------------------------------------------------
+
+
+def train(
+    corpus: str | os.PathLike[str] = "cats",
+    model: str | None = "gpt",
+    preset: str = "cpu",
+    max_iters: int | None = None,
+    max_seconds: float | None = None,
+    out: str | os.PathLike[str] = "lm-out",
+    resume: bool = False,
+    device: str = "auto",
+    backend: str = "torch",
+    overrides: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    tokenizer: str = "char",
+) -> dict[str, Any]:
+    """Train a language model on a corpus; write ``out/ckpt.pt`` and ``out/summary.json``.
+
+    Parameters
+    ----------
+    corpus : str or path-like
+        A shipped corpus name (``"cats"``) or the path of a UTF-8 text file.
+    model : str or None
+        One of ``bigram``, ``mlp``, ``cnn``, ``lstm``, ``gpt``. With ``resume``, None means
+        the checkpoint's model.
+    preset : str
+        A key of :data:`PRESETS`; ``overrides`` and ``max_iters`` change single fields.
+    max_iters : int, optional
+        Optimization steps (and the length of the cosine schedule); default the preset's.
+    max_seconds : float, optional
+        Wall-time budget: the run stops cleanly after the step that crosses it, then
+        evaluates, saves and reports (``summary["stopped"] == "max_seconds"``).
+    out : str or path-like
+        Folder for ``ckpt.pt`` and ``summary.json``.
+    resume : bool
+        Continue from ``out/ckpt.pt``: the same corpus (by hash) and model are required;
+        the run goes on with the checkpoint's configuration and random states, and ends
+        with the weights an uninterrupted run would have.
+    device : str
+        ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda`` or ``mps``.
+    backend : str
+        ``torch``, or ``engine`` to train the GPT on genailab's numpy engine.
+    overrides : mapping, optional
+        :class:`TrainConfig` fields to change, as values or CLI strings.
+    seed : int
+        Seeds the initial weights, the batches and dropout.
+    progress : bool, optional
+        Show a progress bar (loss, tokens/s); default: when stderr is a terminal.
+    tokenizer : str
+        ``char`` (one token per character) or ``bpe`` (byte-level BPE trained on the text).
+
+    Returns
+    -------
+    dict
+        The summary also written to ``out/summary.json``: ``val_loss``, ``train_loss``,
+        ``iters``, ``tokens_per_s``, ``wall_s``, ``model``, ``corpus``, ``preset``, ``device``,
+        ``history`` (one ``{iter, train_loss, val_loss, wall_s}`` per evaluation) and more.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> summary = train("cats", "bigram", preset="tiny", out=tempfile.mkdtemp())
+    >>> summary["iters"], round(summary["val_loss"], 2)
+    (0, 2.28)
+    """
+    if backend not in BACKENDS:
+        raise UnknownNameError(
+            f"unknown backend {backend!r}; backends: {', '.join(BACKENDS)}"
+            f"{suggest(backend, BACKENDS)}"
+        )
+    if max_seconds is not None and max_seconds <= 0:
+        raise ConfigError(f"lm train: max_seconds must be > 0, got {max_seconds}")
+    out = Path(out)
+    text = load_corpus(corpus)
+    ckpt = None
+    if resume:
+        ckpt = load_checkpoint(out / CHECKPOINT_NAME)
+        _check_resumable(ckpt, out, text, model)
+        cfg = make_config("tiny", overrides=ckpt["train_config"], max_iters=max_iters)
+        preset, seed, tokenizer = ckpt["run"]["preset"], ckpt["run"]["seed"], ckpt["run"]["tok"]
+        backend = ckpt["run"].get("backend", "torch")
+    else:
+        cfg = make_config(preset, model or "gpt", overrides, max_iters)
+    text.check_length(cfg.block_size)
+    if tokenizer not in TOKENIZERS:
+        make_tokenizer(tokenizer, "", 0)  # raises the unknown-name error
+    tok = (
+        _tokenizer_from(ckpt)
+        if ckpt
+        else make_tokenizer(tokenizer, text.train_text, cfg.bpe_vocab_size)
+    )
+    runner = _EngineRun if backend == "engine" else _Run
+    run = runner(cfg, text, tok, out, device, seed, preset, tokenizer, progress, max_seconds)
+    old_threads = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return run.execute(ckpt)
+    finally:
+        torch.set_num_threads(old_threads)
+        run.close()
+
+
+def _tokenizer_from(ckpt: Mapping[str, Any]) -> CharTokenizer | BPETokenizer:
+    from genailab.lm import tokenizer_from_dict
+
+    return tokenizer_from_dict(ckpt["tokenizer"])
+
+
+def _check_resumable(ckpt: Mapping[str, Any], out: Path, text: Any, model: str | None) -> None:
+    where = out / CHECKPOINT_NAME
+    if "run" not in ckpt:
+        raise CheckpointError(f"checkpoint '{where}' lacks the run settings needed to resume")
+    saved = ckpt["corpus"]
+    if saved["sha256"] != text_hash(text.text):
+        raise CheckpointError(
+            f"cannot resume '{where}': it was trained on corpus {saved['name']!r} "
+            f"(sha256 {saved['sha256'][:12]}), not on {text.name!r} (sha256 "
+            f"{text_hash(text.text)[:12]}); pass the same corpus or another --out"
+        )
+    saved_model = ckpt["model_config"]["model"]
+    if model is not None and model != saved_model:
+        raise CheckpointError(
+            f"cannot resume '{where}': it holds a {saved_model!r} model, not {model!r}; "
+            f"pass --model {saved_model} or another --out"
+        )
+
+
+class _Run:
+    """The state of one training run on torch; :meth:`execute` is the loop.
+
+    The loop itself is backend-free: :class:`_EngineRun` overrides the hooks (``_setup``,
+    ``_step``, ``_estimate``, ``_model_state``, ``_restore_model``) to train on the engine.
+    """
+
+    backend = "torch"
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        corpus: Any,
+        tok: CharTokenizer | BPETokenizer,
+        out: Path,
+        device: str,
+        seed: int,
+        preset: str,
+        tokenizer: str,
+        progress: bool | None,
+        max_seconds: float | None,
+    ) -> None:
+        self.cfg, self.corpus, self.tok, self.out = cfg, corpus, tok, out
+        self.seed, self.preset, self.tokenizer = seed, preset, tokenizer
+        self.max_seconds = max_seconds
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.ids = {"train": tok.encode(corpus.train_text), "val": tok.encode(corpus.val_text)}
+        self.history: list[dict[str, float]] = []
+        self.wall_before = 0.0  # time spent before a resume
+        self.start_iter = 0
+        self.world, self.rank, self.ddp = 1, 0, False
+        self._setup(device)
+        self.is_main = self.rank == 0
+
+    def _setup(self, device: str) -> None:
+        from genailab.lm.device import resolve_device
+
+        self.world, self.rank, self.ddp = _init_distributed()
+        self.device = resolve_device(device)
+        if self.ddp and self.device.type == "cuda":
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(self.device)
+        self.splits = {k: torch.from_numpy(v) for k, v in self.ids.items()}
+        torch.manual_seed(self.seed)  # the initial weights, the same on every rank
+        self.model = _build_model(self.cfg, self.tok.vocab_size).to(self.device)
+        self.count_based = bool(getattr(self.model, "count_based", False))
+        self.optimizer = None if self.count_based else _optimizer(self.model, self.cfg, self.device)
+        self.batches = torch.Generator().manual_seed(self.seed)
+        self.forward = self.model
+        if self.ddp and not self.count_based:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.forward = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    def close(self) -> None:
+        if self.ddp and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+    # -- hooks: one training step, the evaluation, the saved state ---------------------------
+
+    def _step(self, lr: float) -> Any:
+        """One optimization step at learning rate ``lr``; return the loss (not synced)."""
+        cfg = self.cfg
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        x, y = get_batch(
+            self.splits["train"], cfg.block_size, cfg.batch_size * self.world, self.batches
+        )
+        lo, hi = self.rank * cfg.batch_size, (self.rank + 1) * cfg.batch_size  # our slice
+        x, y = x[lo:hi].to(self.device), y[lo:hi].to(self.device)
+        loss = _loss(self.forward(x), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # under DDP: gradients averaged over the ranks here
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        return loss
+
+    def _estimate(self) -> dict[str, float]:
+        batch = self.cfg.batch_size * self.world
+        return estimate_loss(self.model, self.splits, self.cfg, self.seed + 1, self.device, batch)
+
+    def _model_state(self) -> dict[str, Any]:
+        return {
+            "model_config": self.model.config_dict(),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": {} if self.optimizer is None else self.optimizer.state_dict(),
+            "rng": {**rng_states(), "batches": self.batches.get_state()},
+        }
+
+    def _restore_model(self, ckpt: Mapping[str, Any]) -> None:
+        self.model.load_state_dict(ckpt["model"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.batches.set_state(ckpt["rng"]["batches"])
+        set_rng_states(ckpt["rng"])
+
+    def _num_parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    def _save(self, it: int, wall: float) -> None:
+        if not self.is_main:
+            return
+        state = {
+            **self._model_state(),
+            "tokenizer": self.tok.to_dict(),
+            "iter": it,
+            "train_config": dataclasses.asdict(self.cfg),
+            "corpus": {"name": self.corpus.name, "sha256": text_hash(self.corpus.text)},
+            "history": list(self.history),
+            "wall_s": wall,
+            "run": {
+                "preset": self.preset,
+                "seed": self.seed,
+                "tok": self.tokenizer,
+                "backend": self.backend,
+            },
+        }
+        save_checkpoint(self.out / CHECKPOINT_NAME, state)
+
+    def _restore(self, ckpt: Mapping[str, Any]) -> None:
+        self._restore_model(ckpt)
+        self.history = list(ckpt["history"])
+        self.wall_before = float(ckpt.get("wall_s", 0.0))
+        self.start_iter = int(ckpt["iter"])
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _evaluate(self, it: int, wall: float) -> None:
+        losses = self._estimate()
+        entry = {"iter": it, "train_loss": losses["train"], "val_loss": losses["val"]}
+        self.history.append({**entry, "wall_s": round(wall, 3)})
+
+    def execute(self, ckpt: Mapping[str, Any] | None) -> dict[str, Any]:
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        if self.backend == "torch" and self.count_based:
+            self.model.fit_counts(self.ids["train"])
+            self._evaluate(0, time.perf_counter() - t0)
+            wall = time.perf_counter() - t0
+            self._save(0, wall)
+            return self._finish(0, wall, len(self.ids["train"]) / max(wall, 1e-9), "counts")
+        if ckpt is not None:
+            self._restore(ckpt)
+        bar = tqdm(
+            total=cfg.max_iters,
+            initial=self.start_iter,
+            disable=not (self.progress and self.is_main),
+            desc=f"{cfg.model} {self.corpus.name}",
+            unit="it",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
+        it, stopped, step_time, tokens = self.start_iter, "max_iters", 0.0, 0
+        fresh = ckpt is None  # a resumed run has its evaluation and checkpoint at start_iter
+        while True:
+            wall = self.wall_before + time.perf_counter() - t0
+            spent = self.max_seconds is not None and wall - self.wall_before >= self.max_seconds
+            if spent and it < cfg.max_iters:
+                stopped = "max_seconds"
+            done = it >= cfg.max_iters or spent
+            if fresh and (it % cfg.eval_interval == 0 or done):
+                self._evaluate(it, wall)
+                self._save(it, self.wall_before + time.perf_counter() - t0)
+            fresh = True
+            if done:
+                break
+            lr = cosine_with_warmup(it, cfg.warmup_iters, cfg.max_iters, cfg.lr, cfg.min_lr)
+            ts = time.perf_counter()
+            loss = self._step(lr)
+            it += 1
+            tokens += cfg.batch_size * self.world * cfg.block_size
+            if it % LOG_EVERY == 0 or it == cfg.max_iters:
+                loss_value = loss.item()  # syncs a GPU: only every LOG_EVERY steps
+                step_time += time.perf_counter() - ts
+                bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{tokens / step_time:,.0f}")
+            else:
+                step_time += time.perf_counter() - ts
+            bar.update(1)
+        bar.close()
+        wall = time.perf_counter() - t0
+        return self._finish(it, wall, tokens / max(step_time, 1e-9), stopped)
+
+    def _finish(self, it: int, wall: float, tokens_per_s: float, stopped: str) -> dict[str, Any]:
+        last = self.history[-1]
+        summary = {
+            "model": self.cfg.model,
+            "corpus": self.corpus.name,
+            "preset": self.preset,
+            "backend": self.backend,
+            "device": str(self.device),
+            "world_size": self.world,
+            "rank": self.rank,
+            "seed": self.seed,
+            "tokenizer": self.tokenizer,
+            "vocab_size": self.tok.vocab_size,
+            "num_parameters": self._num_parameters(),
+            "iters": it,
+            "stopped": stopped,
+            "resumed_from": self.start_iter if self.start_iter else None,
+            "val_loss": last["val_loss"],
+            "train_loss": last["train_loss"],
+            "tokens_per_s": round(tokens_per_s, 1),
+            "wall_s": round(wall, 3),
+            "total_wall_s": round(self.wall_before + wall, 3),
+            "config": dataclasses.asdict(self.cfg),
+            "history": self.history,
+            "out": str(self.out),
+        }
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
+
+# ----------------------------------------------------------------------------------------------
+# the engine backend: the same loop, the GPT on genailab's numpy autograd
+# ----------------------------------------------------------------------------------------------
+
+
+class _EngineRun(_Run):
+    """Train :class:`genailab.engine.nn.GPT` with :class:`genailab.engine.optim.AdamW`.
+
+    No torch in the loop: numpy batches from a ``numpy.random.Generator``, the engine's
+    forward, backward, clipping and AdamW. The checkpoint converts the arrays to tensors on
+    the way out, in the torch GPT's layout (learned positions, ``rotary=False``), so
+    :func:`genailab.lm.load` samples from an engine-trained model with the torch GPT.
+    """
+
+    backend = "engine"
+
+    def _setup(self, device: str) -> None:
+        from genailab.engine.nn import GPT, GPTConfig
+        from genailab.engine.optim import AdamW
+
+        cfg = self.cfg
+        if cfg.model != "gpt":
+            raise ConfigError(f"lm train: the engine backend trains the gpt only, not {cfg.model}")
+        if _init_distributed()[0] > 1:
+            raise ConfigError("lm train: the engine backend runs in one process, not under DDP")
+        if device not in ("auto", "cpu"):
+            raise ConfigError(f"lm train: the engine backend runs on the CPU, not on {device}")
+        self.device = torch.device("cpu")
+        sizes = {k: getattr(cfg, k) for k in ("n_layer", "n_head", "n_embd") if getattr(cfg, k)}
+        self.config = GPTConfig(
+            vocab_size=self.tok.vocab_size,
+            block_size=cfg.block_size,
+            dropout=cfg.dropout,
+            bias=False,  # as the torch GPT, so that the weights load there key for key
+            **sizes,
+        )
+        self.model_rng = np.random.default_rng(self.seed)  # initial weights, then dropout
+        self.model = GPT(self.config, rng=self.model_rng)
+        self.optimizer = AdamW(
+            self.model.optim_groups(cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)
+        )
+        self.batches = np.random.default_rng(self.seed)
+        self.count_based = False
+
+    def _numpy_batch(self, data: np.ndarray, gen: np.random.Generator) -> tuple[Any, Any]:
+        T = self.cfg.block_size
+        start = gen.integers(0, len(data) - T, size=self.cfg.batch_size)  # (B,)
+        window = data[start[:, None] + np.arange(T + 1)]  # (B, T + 1)
+        return window[:, :-1], window[:, 1:]
+
+    def _step(self, lr: float) -> Any:
+        from genailab.engine.optim import clip_grad_norm
+
+        self.optimizer.lr = lr
+        self.model.train()
+        x, y = self._numpy_batch(self.ids["train"], self.batches)
+        _, loss = self.model(x, targets=y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.cfg.grad_clip > 0:
+            clip_grad_norm(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        return loss
+
+    def _estimate(self) -> dict[str, float]:
+        from genailab.engine import no_grad
+
+        self.model.eval()
+        out = {}
+        with no_grad():
+            for name, data in self.ids.items():
+                gen = np.random.default_rng(self.seed + 1)
+                losses = [
+                    self.model(*self._numpy_batch(data, gen))[1].item()
+                    for _ in range(self.cfg.eval_iters)
+                ]
+                out[name] = float(np.mean(losses))
+        self.model.train()
+        return out
+
+    def _model_state(self) -> dict[str, Any]:
+        config = {"model": "gpt", **dataclasses.asdict(self.config), "rotary": False}
+        return {
+            "model_config": config,
+            "model": {k: torch.from_numpy(v) for k, v in self.model.state_dict().items()},
+            "optimizer": _arrays_to(self.optimizer.state_dict(), torch.from_numpy),
+            "rng": {
+                **rng_states(),
+                "batches": self.batches.bit_generator.state,
+                "model": self.model_rng.bit_generator.state,
+            },
+        }
+
+    def _restore_model(self, ckpt: Mapping[str, Any]) -> None:
+        self.model.load_state_dict({k: v.numpy() for k, v in ckpt["model"].items()})
+        self.optimizer.load_state_dict(_arrays_to(ckpt["optimizer"], lambda t: t.numpy()))
+        self.batches.bit_generator.state = ckpt["rng"]["batches"]
+        self.model_rng.bit_generator.state = ckpt["rng"]["model"]
+
+    def _num_parameters(self) -> int:
+        return self.model.num_parameters()
+
+
+def _arrays_to(obj: Any, convert: Any) -> Any:
+    """``obj`` with every numpy array (or tensor) inside dicts, lists and tuples converted."""
+    if isinstance(obj, np.ndarray | torch.Tensor):
+        return convert(obj)
+    if isinstance(obj, dict):
+        return {k: _arrays_to(v, convert) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_arrays_to(v, convert) for v in obj)
+    return obj
+
+
+def _init_distributed() -> tuple[int, int, bool]:
+    """``(world_size, rank, ddp)``: joins the process group when torchrun started us."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0, False
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_world_size(), dist.get_rank(), True
+
+
+def summary_line(summary: Mapping[str, Any]) -> str:
+    """One line for the CLI: model, corpus, steps, losses, speed and time.
+
+    Examples
+    --------
+    >>> summary_line({"model": "gpt", "corpus": "cats", "iters": 60, "val_loss": 2.5,
+    ...               "train_loss": 2.4, "tokens_per_s": 1e5, "wall_s": 1.5, "out": "o"})
+    'gpt on cats: 60 iters, val 2.5000, train 2.4000, 100,000 tokens/s, 1.5 s -> o'
+    """
+    return (
+        f"{summary['model']} on {summary['corpus']}: {summary['iters']} iters, "
+        f"val {summary['val_loss']:.4f}, train {summary['train_loss']:.4f}, "
+        f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}"
+    )

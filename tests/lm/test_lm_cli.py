@@ -1,0 +1,139 @@
+"""``lm train`` / ``lm sample`` through their parser, and sampling through the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+import torch
+
+from genailab.errors import ConfigError
+from genailab.lm import UnknownCharacterError
+from genailab.lm.checkpoint import CheckpointError
+from genailab.lm.cli import add_lm_commands, run_lm_command
+from genailab.lm.sample import SamplingError, load
+from genailab.lm.train import train
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="genailab")
+    add_lm_commands(parser.add_subparsers(dest="verb", required=True))
+    return parser.parse_args(argv)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gpt-run")
+    train("cats", "gpt", preset="tiny", out=out, max_iters=40)
+    return out
+
+
+def test_generate_is_deterministic_for_a_seed_and_continues_the_prompt(run_dir):
+    lm = load(run_dir)
+    a = lm.generate("The cat", max_tokens=50, seed=1)
+    assert a == lm.generate("The cat", max_tokens=50, seed=1)
+    assert a != lm.generate("The cat", max_tokens=50, seed=2)
+    assert a.startswith("The cat") and len(a) == len("The cat") + 50
+    assert set(a) <= set(lm.tokenizer.chars)
+    assert lm.iter == 40 and lm.val_loss == lm.history[-1]["val_loss"]
+
+
+def test_empty_prompt_starts_from_a_new_line_and_greedy_is_the_argmax(run_dir):
+    lm = load(run_dir)
+    text = lm.generate("", max_tokens=30, seed=0)
+    assert len(text) == 30
+    greedy = lm.generate("c", max_tokens=1, temperature=0)
+    logits = lm.model(torch.as_tensor(lm.tokenizer.encode("c"))[None])[0, -1]
+    assert greedy[-1] == lm.tokenizer.chars[int(logits.argmax())]
+
+
+def test_sampling_errors_are_clear(run_dir):
+    lm = load(run_dir)
+    with pytest.raises(UnknownCharacterError, match="not in the vocabulary: '\u00e9'"):
+        lm.generate("caf\u00e9")
+    with pytest.raises(SamplingError, match="temperature must be a number >= 0, got -1"):
+        lm.generate("cat", temperature=-1)
+    with pytest.raises(SamplingError, match="top_k must be None or an integer >= 1"):
+        lm.generate("cat", top_k=0)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load(run_dir / "nope")
+
+
+def test_cli_train_then_sample(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = _parse(
+        [
+            "lm",
+            "train",
+            "--model",
+            "mlp",
+            "--preset",
+            "tiny",
+            "--max-iters",
+            "20",
+            "--out",
+            str(out),
+            "--set",
+            "n_hidden=16",
+            "--set",
+            "lr=0.01",
+            "--seed",
+            "4",
+        ]
+    )
+    assert run_lm_command(args) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("mlp on cats: 20 iters, val ") and line.endswith(str(out))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["n_hidden"] == 16 and summary["config"]["lr"] == 0.01
+    assert summary["seed"] == 4
+
+    args = _parse(
+        [
+            "lm",
+            "sample",
+            str(out),
+            "--prompt",
+            "A cat",
+            "--max-tokens",
+            "25",
+            "--seed",
+            "3",
+            "--top-k",
+            "5",
+        ]
+    )
+    assert run_lm_command(args) == 0
+    text = capsys.readouterr().out
+    assert text == load(out).generate("A cat", max_tokens=25, top_k=5, seed=3) + "\n"
+
+
+def test_cli_resume_continues_with_the_checkpoint_model(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    base = ["lm", "train", "--preset", "tiny", "--out", out, "--quiet"]
+    run_lm_command(_parse([*base, "--model", "lstm", "--max-iters", "10"]))
+    run_lm_command(_parse([*base, "--resume", "--max-iters", "20"]))
+    assert "lstm on cats: 20 iters" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_cli_rejects_bad_settings_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key 'learning_rate'"):
+        run_lm_command(
+            _parse(
+                [
+                    "lm",
+                    "train",
+                    "--preset",
+                    "tiny",
+                    "--out",
+                    str(tmp_path),
+                    "--set",
+                    "learning_rate=1",
+                ]
+            )
+        )
+    with pytest.raises(ConfigError, match="--set expects key=value, got 'lr'"):
+        run_lm_command(_parse(["lm", "train", "--out", str(tmp_path), "--set", "lr"]))
+    with pytest.raises(SystemExit):
+        _parse(["lm", "train", "--model", "transformer"])
