@@ -255,12 +255,18 @@ T.train("cats", "gpt", preset="tiny", out=sys.argv[1], max_iters=20, overrides={
 
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_matches_one_process_with_the_global_batch(tmp_path):
-    import shutil
 
-    torchrun = shutil.which("torchrun") or pytest.skip("torchrun is not installed")
+    # torch.distributed.run is torchrun itself, and ships with every torch install.
     (tmp_path / "child.py").write_text(DDP_CHILD)
     env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
-    cmd = [torchrun, "--standalone", "--nproc_per_node=2", str(tmp_path / "child.py")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(tmp_path / "child.py"),
+    ]
     subprocess.run([*cmd, str(tmp_path)], env=env, timeout=300, check=True)
     rank0 = torch.load(tmp_path / "rank0.pt")
     rank1 = torch.load(tmp_path / "rank1.pt")

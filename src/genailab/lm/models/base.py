@@ -146,7 +146,8 @@ class LanguageModel(nn.Module):
         return B, T
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Logits (B, T, V) of the next token at every position of ``idx`` (B, T)."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of the next-token logits of ``idx`` (B, T) against ``targets``
