@@ -1,4 +1,7 @@
-"""The ``genailab`` command: ``list``, ``run NAME``, ``tour`` and ``gallery DIR``.
+"""The ``genailab`` command: ``list``, ``run NAME``, ``tour``, ``gallery DIR`` and ``lm``.
+
+``genailab lm train`` / ``genailab lm sample`` (the language models) are defined in
+:mod:`genailab.lm.cli` and added here.
 
 Every error a user can cause (an unknown experiment, key, value or format, an unwritable
 folder) prints one line on stderr that names the bad value and what is accepted, and exits
@@ -16,6 +19,7 @@ from genailab.lab.config import parse_assignments
 from genailab.lab.gallery import build_gallery
 from genailab.lab.registry import discover
 from genailab.lab.runner import DEFAULT_OUT, run
+from genailab.lm.cli import add_lm_commands, run_lm_command
 from genailab.video import FORMATS
 
 EXIT_USAGE = 2
@@ -44,7 +48,10 @@ def _size(text: str) -> tuple[int, int]:
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="genailab", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(
-        dest="verb", required=True, parser_class=_OneLineParser, metavar="{list,run,tour,gallery}"
+        dest="verb",
+        required=True,
+        parser_class=_OneLineParser,
+        metavar="{list,run,tour,gallery,lm}",
     )
 
     verbs.add_parser("list", help="name, chapter and title of every experiment")
@@ -74,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     gallery_p = verbs.add_parser("gallery", help="rebuild DIR/index.html from the runs in DIR")
     gallery_p.add_argument("folder", metavar="DIR")
+
+    add_lm_commands(verbs)
     return parser
 
 
@@ -145,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.verb == "tour":
             return _tour(args)
+        if args.verb == "lm":
+            return run_lm_command(args)
         print(build_gallery(args.folder).resolve())
         return 0
     except GenailabError as err:
