@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from genailab.errors import ConfigError, UnknownNameError
-from genailab.lm import CharTokenizer, load_corpus
+from genailab.lm import CharTokenizer, load, load_corpus
 from genailab.lm.checkpoint import CheckpointError, load_checkpoint
 from genailab.lm.models import build_model
 from genailab.lm.train import PRESETS, _optimizer, get_batch, make_config, train
@@ -284,3 +284,35 @@ def test_ddp_on_two_cpu_processes_matches_one_process_with_the_global_batch(tmp_
     assert ddp["world_size"] == 2 and ddp["val_loss"] == pytest.approx(single["val_loss"], abs=1e-5)
     weights = load_checkpoint(tmp_path / "one")["model"]
     assert all(torch.allclose(weights[k], rank0[k], atol=1e-5) for k in weights)
+
+
+def test_on_eval_sees_every_evaluation_with_the_weights_of_that_step(tmp_path):
+    seen = []
+
+    def watch(snapshot):
+        assert not snapshot.model.training
+        text = snapshot.generate("The cat", max_tokens=10, seed=0)
+        seen.append((snapshot.iter, snapshot.val_loss, text))
+
+    summary = train("cats", "gpt", preset="tiny", out=tmp_path, max_iters=40, on_eval=watch)
+    assert [s[0] for s in seen] == [h["iter"] for h in summary["history"]] == [0, 20, 40]
+    assert [s[1] for s in seen] == [h["val_loss"] for h in summary["history"]]
+    assert seen[-1][2] == load(tmp_path).generate("The cat", max_tokens=10, seed=0)
+    assert seen[0][2] != seen[-1][2]  # the weights moved between the calls
+
+
+def test_a_time_budget_fits_the_schedule_to_it(tmp_path, monkeypatch):
+    """Under max_seconds the learning rate has decayed to min_lr by the time the budget ends."""
+    rates = []
+    original = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+    summary = train("cats", "gpt", preset="tiny", out=tmp_path, max_iters=10**6, max_seconds=3.0)
+    cfg = summary["config"]
+    assert summary["stopped"] == "max_seconds" and summary["iters"] > 50
+    assert rates[-1] < cfg["min_lr"] + 0.1 * (cfg["lr"] - cfg["min_lr"])
+    assert max(rates) == pytest.approx(cfg["lr"], rel=0.01)

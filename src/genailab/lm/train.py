@@ -35,7 +35,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,11 +58,13 @@ from genailab.lm.checkpoint import (
     text_hash,
 )
 from genailab.lm.corpus import load_corpus
+from genailab.lm.sample import TrainedModel
 from genailab.lm.tokenizer import CharTokenizer
 
 BACKENDS = ("torch", "engine")
 TOKENIZERS = ("char", "bpe")
 LOG_EVERY = 10  # steps between progress-bar updates (reading the loss syncs a GPU)
+SCHEDULE_WARMUP_STEPS = 20  # steps that measure the pace before a time budget shapes the schedule
 
 
 @dataclass
@@ -430,6 +432,7 @@ def train(
     seed: int = 0,
     progress: bool | None = None,
     tokenizer: str = "char",
+    on_eval: Callable[[TrainedModel], None] | None = None,
 ) -> dict[str, Any]:
     """Train a language model on a corpus; write ``out/ckpt.pt`` and ``out/summary.json``.
 
@@ -446,7 +449,12 @@ def train(
         Optimization steps (and the length of the cosine schedule); default the preset's.
     max_seconds : float, optional
         Wall-time budget: the run stops cleanly after the step that crosses it, then
-        evaluates, saves and reports (``summary["stopped"] == "max_seconds"``).
+        evaluates, saves and reports (``summary["stopped"] == "max_seconds"``). The cosine
+        schedule is then fitted to the budget: it ends at ``max_iters`` or at the step the
+        run is projected to reach when the time is up (from its step rate so far),
+        whichever comes first, so that the learning rate has decayed when the time ends.
+        The projection depends on the machine's speed: a time-budgeted run is not
+        reproducible bit for bit (one bounded by ``max_iters`` alone is).
     out : str or path-like
         Folder for ``ckpt.pt`` and ``summary.json``.
     resume : bool
@@ -465,6 +473,11 @@ def train(
         Show a progress bar (loss, tokens/s); default: when stderr is a terminal.
     tokenizer : str
         ``char`` (one token per character) or ``bpe`` (byte-level BPE trained on the text).
+    on_eval : callable, optional
+        Called after every evaluation (on the main process) with a
+        :class:`~genailab.lm.TrainedModel` of the weights at that step, in eval mode, whose
+        ``history`` ends with that evaluation: for watching a model learn (the experiments
+        sample from it). Do not keep the model: training goes on with it after the call.
 
     Returns
     -------
@@ -508,6 +521,7 @@ def train(
     )
     runner = _EngineRun if backend == "engine" else _Run
     run = runner(cfg, text, tok, out, device, seed, preset, tokenizer, progress, max_seconds)
+    run.on_eval = on_eval
     old_threads = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -572,6 +586,7 @@ class _Run:
         self.ids = {"train": tok.encode(corpus.train_text), "val": tok.encode(corpus.val_text)}
         self.history: list[dict[str, float]] = []
         self.wall_before = 0.0  # time spent before a resume
+        self.on_eval: Callable[[TrainedModel], None] | None = None
         self.start_iter = 0
         self.world, self.rank, self.ddp = 1, 0, False
         self._setup(device)
@@ -676,6 +691,17 @@ class _Run:
         losses = self._estimate()
         entry = {"iter": it, "train_loss": losses["train"], "val_loss": losses["val"]}
         self.history.append({**entry, "wall_s": round(wall, 3)})
+        if self.on_eval is not None and self.is_main:
+            model = self._torch_model()
+            was_training = model.training
+            model.eval()
+            path = self.out / CHECKPOINT_NAME
+            self.on_eval(TrainedModel(model, self.tok, it, list(self.history), path))
+            model.train(was_training)
+
+    def _torch_model(self) -> torch.nn.Module:
+        """The torch module being trained (the engine backend converts its weights)."""
+        return self.model
 
     def execute(self, ckpt: Mapping[str, Any] | None) -> dict[str, Any]:
         cfg = self.cfg
@@ -711,7 +737,8 @@ class _Run:
             fresh = True
             if done:
                 break
-            lr = cosine_with_warmup(it, cfg.warmup_iters, cfg.max_iters, cfg.lr, cfg.min_lr)
+            horizon = self._schedule_end(it, wall - self.wall_before)
+            lr = cosine_with_warmup(it, cfg.warmup_iters, horizon, cfg.lr, cfg.min_lr)
             ts = time.perf_counter()
             loss = self._step(lr)
             it += 1
@@ -726,6 +753,18 @@ class _Run:
         bar.close()
         wall = time.perf_counter() - t0
         return self._finish(it, wall, tokens / max(step_time, 1e-9), stopped)
+
+    def _schedule_end(self, it: int, spent: float) -> int:
+        """The step at which the cosine schedule ends: ``max_iters``, or sooner under a budget.
+
+        With ``max_seconds``, after a few steps have measured the pace (evaluations
+        included), the end is the step the run will reach when the time is up.
+        """
+        cfg, done = self.cfg, it - self.start_iter
+        if self.max_seconds is None or done < SCHEDULE_WARMUP_STEPS or spent <= 0:
+            return cfg.max_iters
+        projected = it + int((self.max_seconds - spent) * done / spent)
+        return max(min(cfg.max_iters, projected), cfg.warmup_iters + 1, it + 1)
 
     def _finish(self, it: int, wall: float, tokens_per_s: float, stopped: str) -> dict[str, Any]:
         last = self.history[-1]
@@ -860,6 +899,14 @@ class _EngineRun(_Run):
 
     def _num_parameters(self) -> int:
         return self.model.num_parameters()
+
+    def _torch_model(self) -> torch.nn.Module:
+        from genailab.lm.models import model_from_config
+
+        state = self._model_state()
+        model = model_from_config(dict(state["model_config"]))
+        model.load_state_dict(state["model"])
+        return model
 
 
 def _arrays_to(obj: Any, convert: Any) -> Any:
