@@ -12,10 +12,18 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from genailab.errors import ConfigError, suggest
+from genailab.errors import ConfigError
+from genailab.settings import convert_value, parse_assignments
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+__all__ = [
+    "SUPPORTED",
+    "build_config",
+    "check_config_class",
+    "convert_value",
+    "field_types",
+    "parse_assignments",
+]
+
 SUPPORTED = (int, float, bool, str)
 
 
@@ -40,76 +48,6 @@ def check_config_class(name: str, cls: type) -> None:
         raise TypeError(f"{name}: the config needs a QUICK preset (a dict of field values)")
     for key, value in quick.items():
         convert_value(name, key, types, value)  # a wrong preset fails at import, not at run
-
-
-def convert_value(experiment: str, key: str, types: Mapping[str, Any], value: Any) -> Any:
-    """Convert ``value`` (a CLI string or a Python value) to the type of field ``key``.
-
-    Examples
-    --------
-    >>> convert_value("demo", "steps", {"steps": int}, "20")
-    20
-    >>> convert_value("demo", "steps", {"steps": int}, "2.5")
-    Traceback (most recent call last):
-    ...
-    genailab.errors.ConfigError: demo: steps must be an integer, got '2.5'
-    """
-    if key not in types:
-        raise ConfigError(
-            f"{experiment}: unknown config key '{key}'{suggest(key, types)} "
-            f"(accepted: {', '.join(types)})"
-        )
-    kind = types[key]
-    if typing.get_origin(kind) is Literal:
-        choices = typing.get_args(kind)
-        for choice in choices:
-            if value == choice or (isinstance(value, str) and value == str(choice)):
-                return choice
-        shown = ", ".join(str(c) for c in choices)
-        raise ConfigError(
-            f"{experiment}: {key} must be one of {shown}; got '{value}'"
-            f"{suggest(str(value), [str(c) for c in choices])}"
-        )
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        raise ConfigError(f"{experiment}: {key} must be true or false, got '{value}'")
-    if kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ConfigError(f"{experiment}: {key} must be an integer, got '{value}'") from None
-    if kind is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        try:
-            return float(str(value).strip())
-        except ValueError:
-            raise ConfigError(f"{experiment}: {key} must be a number, got '{value}'") from None
-    if not isinstance(value, str):
-        raise ConfigError(f"{experiment}: {key} must be a string, got {value!r}")
-    return value
-
-
-def parse_assignments(items: list[str]) -> dict[str, str]:
-    """Split CLI ``key=value`` strings into a dict; a malformed one raises ConfigError.
-
-    Examples
-    --------
-    >>> parse_assignments(["steps=10", "mode=grid"])
-    {'steps': '10', 'mode': 'grid'}
-    """
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got '{item}'")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def build_config(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from genailab.errors import ConfigError
+from genailab.settings import parse_assignments
 
 DEFAULT_OUT = "lm-out"
 MODEL_CHOICES = ("bigram", "mlp", "cnn", "lstm", "gpt")  # = genailab.lm.models.MODELS
@@ -46,23 +46,6 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got '{text}'")
     return value
-
-
-def parse_assignments(items: list[str]) -> dict[str, str]:
-    """Split ``--set key=value`` strings into a dict; a malformed one raises ConfigError.
-
-    Examples
-    --------
-    >>> parse_assignments(["lr=1e-3", "model=lstm"])
-    {'lr': '1e-3', 'model': 'lstm'}
-    """
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got '{item}'")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:

@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import time
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ from genailab.lm.checkpoint import (
 from genailab.lm.corpus import load_corpus
 from genailab.lm.sample import TrainedModel
 from genailab.lm.tokenizer import CharTokenizer
+from genailab.settings import convert_value
 
 BACKENDS = ("torch", "engine")
 TOKENIZERS = ("char", "bpe")
@@ -153,6 +155,8 @@ class TrainConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
+
+_FIELD_TYPES = typing.get_type_hints(TrainConfig)
 
 SIZES = ("n_layer", "n_head", "n_embd", "n_hidden", "context", "kernel_size")
 """The size fields of :class:`TrainConfig`, each passed to the models that have it."""
@@ -269,14 +273,8 @@ def make_config(
         raise ConfigError(f"lm train: {err}") from None
 
 
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
 def convert_setting(key: str, value: Any) -> Any:
     """Convert ``value`` (a CLI string or a Python value) to the type of TrainConfig's ``key``.
-
-    (The same rules and messages as ``genailab.lab.config.convert_value``, which ``lm`` may
-    not import: the layers below ``lab`` never import it.)
 
     Examples
     --------
@@ -287,36 +285,7 @@ def convert_setting(key: str, value: Any) -> Any:
     ...
     genailab.errors.ConfigError: lm train: max_iters must be an integer, got '2.5'
     """
-    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
-    if key not in types:
-        raise ConfigError(
-            f"lm train: unknown config key '{key}'{suggest(key, types)} "
-            f"(accepted: {', '.join(types)})"
-        )
-    kind = types[key]  # a string: the module uses `from __future__ import annotations`
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        raise ConfigError(f"lm train: {key} must be true or false, got '{value}'")
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ConfigError(f"lm train: {key} must be an integer, got '{value}'") from None
-    if kind == "float":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        try:
-            return float(str(value).strip())
-        except ValueError:
-            raise ConfigError(f"lm train: {key} must be a number, got '{value}'") from None
-    if not isinstance(value, str):
-        raise ConfigError(f"lm train: {key} must be a string, got {value!r}")
-    return value
+    return convert_value("lm train", key, _FIELD_TYPES, value)
 
 
 # ----------------------------------------------------------------------------------------------
