@@ -784,6 +784,7 @@ class _EngineRun(_Run):
     backend = "engine"
 
     def _setup(self, device: str) -> None:
+        from genailab.engine import tune_allocator
         from genailab.engine.nn import GPT, GPTConfig
         from genailab.engine.optim import AdamW
 
@@ -794,6 +795,9 @@ class _EngineRun(_Run):
             raise ConfigError("lm train: the engine backend runs in one process, not under DDP")
         if device not in ("auto", "cpu"):
             raise ConfigError(f"lm train: the engine backend runs on the CPU, not on {device}")
+        # The engine's temporaries otherwise page-fault on every step (1.4-1.65x slower, see
+        # benchmarks/engine.py); process-wide, which a training run owns.
+        tune_allocator()
         self.device = torch.device("cpu")
         sizes = {k: getattr(cfg, k) for k in ("n_layer", "n_head", "n_embd") if getattr(cfg, k)}
         self.config = GPTConfig(
