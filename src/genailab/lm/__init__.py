@@ -15,6 +15,9 @@
   :class:`TrainConfig`), with checkpoints (:mod:`~genailab.lm.checkpoint`) and resume;
   :func:`load` (:mod:`~genailab.lm.sample`) rebuilds a run as a :class:`TrainedModel`, whose
   ``generate`` writes text.
+- :mod:`~genailab.lm.inspect`: :func:`attention_maps` (every layer's and head's causal
+  attention weights) and :func:`logit_lens` (the next-token prediction read after every
+  block) look inside a trained :class:`GPT`.
 """
 
 from collections.abc import Mapping
@@ -31,6 +34,7 @@ from genailab.lm.corpus import (
     load_corpus,
 )
 from genailab.lm.device import DEVICES, DeviceUnavailableError, resolve_device
+from genailab.lm.inspect import attention_maps, logit_lens
 from genailab.lm.models import (
     GPT,
     MODELS,
@@ -89,10 +93,12 @@ __all__ = [
     "TrainConfig",
     "TrainedModel",
     "UnknownCharacterError",
+    "attention_maps",
     "build_model",
     "check_length",
     "load",
     "load_corpus",
+    "logit_lens",
     "model_from_config",
     "resolve_device",
     "tokenizer_from_dict",
