@@ -1,0 +1,144 @@
+"""The lm-ladder video's figures: its curves are what genailab.lm.train reports for the same
+settings, the bigram's loss is the count model's cross-entropy computed in numpy, every model
+beats the uniform guess, and the sampled lines depend on the seed alone."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from genailab.experiments.lm_ladder import (
+    LADDER,
+    evaluation_steps,
+    frame_count,
+    sample_line,
+    train_settings,
+)
+from genailab.lab import get, iterate_frames
+from genailab.lm import CharTokenizer, load, load_corpus, train
+from genailab.lm.train import get_batch
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return get("lm-ladder").config(quick=True)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iterate_frames("lm-ladder", quick=True))
+
+
+@pytest.fixture(scope="module")
+def runs(cfg, tmp_path_factory):
+    """Each model trained by genailab.lm.train alone, with the experiment's settings."""
+    out = {}
+    for model in LADDER:
+        folder = tmp_path_factory.mktemp(model)
+        out[model] = (train(out=folder, **train_settings(cfg, model)), folder)
+    return out
+
+
+def test_the_frames_replay_the_evaluations_in_lockstep(cfg, frames):
+    steps = evaluation_steps(cfg)
+    assert steps[0] == 0 and steps[-1] == cfg.steps
+    assert len(frames) == frame_count(cfg) == len(steps) + cfg.hold
+    assert [f.step for f in frames[: len(steps)]] == steps
+    assert [f.poster for f in frames] == [False] * (len(frames) - 1) + [True]
+    assert {f.text["stage"] for f in frames[len(steps) - 1 :]} == {"table"}
+    for k, frame in enumerate(frames[: len(steps)]):
+        val = frame.arrays["val"]  # (M, k + 1)
+        assert val.shape == (len(LADDER), k + 1)
+        assert list(frame.arrays["iters"]) == steps[: k + 1]
+        for m, model in enumerate(LADDER):
+            assert frame.scalars[f"val_{model}"] == val[m, -1]
+            assert frame.text[f"line_{model}"].startswith(cfg.prompt)
+    bigram = frames[-1].arrays["val"][0]
+    assert np.all(bigram == bigram[0])  # counted once: a flat line from step 0
+
+
+def test_the_curves_are_what_train_reports(frames, runs):
+    final = frames[-1]
+    for m, model in enumerate(LADDER):
+        summary, _ = runs[model]
+        history = summary["history"]
+        assert final.scalars[f"val_{model}"] == pytest.approx(summary["val_loss"], rel=1e-9)
+        assert final.scalars[f"train_{model}"] == pytest.approx(summary["train_loss"], rel=1e-9)
+        assert final.scalars[f"params_{model}"] == summary["num_parameters"]
+        assert final.arrays["params"][m] == summary["num_parameters"]
+        if model == "bigram":
+            assert summary["iters"] == 0 and len(history) == 1
+        else:
+            np.testing.assert_allclose(
+                final.arrays["val"][m], [h["val_loss"] for h in history], rtol=1e-9
+            )
+            np.testing.assert_allclose(
+                final.arrays["train"][m], [h["train_loss"] for h in history], rtol=1e-9
+            )
+    # the same settings for every rung but the model's own sizes
+    settings = [train_settings(get("lm-ladder").config(quick=True), m) for m in LADDER]
+    shared = ("block_size", "batch_size", "lr", "min_lr", "warmup_iters", "eval_interval")
+    for key in shared:
+        assert len({s["overrides"][key] for s in settings}) == 1, key
+    assert len({s["max_iters"] for s in settings}) == 1
+
+
+def test_the_bigram_loss_is_the_count_models_cross_entropy(cfg, frames):
+    corpus = load_corpus(cfg.corpus)
+    tok = CharTokenizer.fit(corpus.train_text)
+    V = tok.vocab_size
+    train_ids, val_ids = tok.encode(corpus.train_text), tok.encode(corpus.val_text)
+    counts = np.zeros((V, V))
+    np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)  # count(a, b)
+    alpha = 1.0  # BigramConfig's add-one smoothing
+    log_p = np.log((counts + alpha) / (counts.sum(axis=1, keepdims=True) + alpha * V))  # (V, V)
+    # the evaluation windows of lm.train: eval_iters batches drawn from a generator seeded
+    # with seed + 1, the same for every model
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    losses = []
+    for _ in range(cfg.eval_iters):
+        x, y = get_batch(torch.from_numpy(val_ids), cfg.block_size, cfg.batch_size, gen)
+        losses.append(-log_p[x.numpy(), y.numpy()].mean())
+    assert frames[-1].scalars["val_bigram"] == pytest.approx(np.mean(losses), rel=1e-5)
+    # the windows cover the validation text well: close to its exact cross-entropy
+    exact = -log_p[val_ids[:-1], val_ids[1:]].mean()
+    assert frames[-1].scalars["val_bigram"] == pytest.approx(exact, abs=0.1)
+
+
+def test_every_model_beats_the_uniform_guess(frames):
+    final = frames[-1].scalars
+    assert final["uniform"] == pytest.approx(math.log(59))  # the cats corpus: 59 characters
+    for model in LADDER:
+        assert final[f"val_{model}"] < final["uniform"] - 0.5, model
+        first = frames[0].scalars[f"val_{model}"]
+        if model != "bigram":  # an untrained network guesses nearly uniformly
+            assert first == pytest.approx(final["uniform"], abs=0.25), model
+            assert final[f"val_{model}"] < first - 0.5, model
+
+
+def test_the_sampled_lines_depend_on_the_seed_alone(cfg, frames, runs):
+    """Two separate trainings (the video's and train()'s) write the same line for the seed."""
+    final = frames[-1].text
+    for model in LADDER:
+        trained = load(runs[model][1])  # the final checkpoint of the separate run
+        line = sample_line(trained, cfg)
+        assert line == final[f"line_{model}"], model
+        assert sample_line(trained, cfg) == line
+        other = get("lm-ladder").config(quick=True, seed=cfg.seed + 1)
+        assert sample_line(trained, other) != line, model
+        assert "\n" not in line and len(line) <= len(cfg.prompt) + 3 * cfg.sample_chars
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt": "The\ncat"}, "one line"),
+        ({"prompt": ""}, "must not be empty"),
+        ({"steps": 0}, "steps must be at least 1"),
+        ({"block_size": 4, "prompt": "The cat"}, "more than block_size"),
+    ],
+)
+def test_bad_settings_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        get("lm-ladder").config(quick=True, overrides=overrides)
