@@ -1,0 +1,448 @@
+"""A small GPT (three transformer blocks, 128 wide, about 600,000 weights) learns to write
+poems about cats from scratch, one character at a time, from the 40 KB of cat poems shipped with
+genailab. At every evaluation the training pauses and the model writes a poem from the same
+prompt (orange) with the same random seed, so that only its weights change from one poem to the
+next. At step 0 it types noise: each of the 59 characters is about as likely as any other, and
+the validation loss is log 59, about 4.08 nats per character. Spaces and line breaks come first,
+then short words, then capitals at the start of lines, commas at their ends and stanza breaks,
+until the last poem: short lines made mostly of real words, in an order nobody ever wrote. The
+figures to watch are the validation loss (right, solid; the dashed curve is the loss on the
+training text, which pulls below it as the model starts to memorise its 40 KB) and the share
+of the words the model wrote that are real words, that is, words found in the training text,
+which climbs from almost none to most of them. The model and the training loop follow
+Karpathy's nanoGPT; they are genailab's `genailab.lm`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from genailab.lab.frame import Frame
+from genailab.lab.registry import experiment
+from genailab.video import Canvas, freeze_background
+from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+
+FPS = 30
+WRAP = 46  # columns of the page; longer lines wrap at a space
+PAGE_LINES = 14  # lines of the page; a longer poem is cut there
+FIRST_TYPING_SPEEDUP = 3  # the noise of step 0 is typed faster than the final verse
+CURSOR = "\u258c"  # the block cursor shown while a poem is being typed
+PROMPT_COLOUR = PALETTE[3]
+VAL_COLOUR, TRAIN_COLOUR, WORDS_COLOUR = PALETTE[0], PALETTE[1], PALETTE[2]
+PAGE_COLOUR = "#f7f5f0"
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")  # a word: letters, with inner apostrophes (cat's)
+
+
+@experiment(
+    name="cat-poems",
+    chapter="From zero to GPT",
+    title="A GPT learns to write cat poems, from noise to verse",
+    order=9,
+    fps=FPS,
+)
+@dataclass
+class Config:
+    corpus: str = "cats"  # a shipped corpus name or the path of a UTF-8 text file
+    prompt: str = "The cat "
+    temperature: float = 0.8
+    max_tokens: int = 320  # characters sampled after the prompt at every checkpoint
+    iters: int = 900  # optimization steps
+    eval_interval: int = 75  # steps between checkpoints (an evaluation and a poem each)
+    eval_iters: int = 10  # batches of each split per evaluation
+    n_layer: int = 3
+    n_head: int = 4
+    n_embd: int = 128
+    block_size: int = 128  # context, in characters
+    batch_size: int = 8
+    lr: float = 5e-3  # peak of the schedule (warm-up, then cosine down to lr / 10)
+    dropout: float = 0.1  # 40 KB of text: without it the model soon memorises
+    threads: int = 0  # torch threads for the run (0: torch's default)
+    hold_s: float = 1.0  # seconds each intermediate poem stays on screen
+    fade_s: float = 0.2  # seconds of each fade, out of one poem and into the next
+    typing_chars_per_s: float = 60.0  # the last poem is typed out (the first, 3 times faster)
+    final_hold_s: float = 3.0  # seconds the last poem stays after it is typed
+    seed: int = 0  # the initial weights, the batches and the sampling of every poem
+    QUICK = dict(
+        iters=60,
+        eval_interval=20,
+        eval_iters=2,
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        block_size=32,
+        batch_size=8,
+        max_tokens=160,
+        dropout=0.0,
+        threads=1,
+        hold_s=0.1,
+        fade_s=0.07,
+        typing_chars_per_s=600.0,
+        final_hold_s=0.3,
+    )
+
+    def __post_init__(self) -> None:
+        for key, low in (
+            ("max_tokens", 1),
+            ("iters", 1),
+            ("eval_interval", 1),
+            ("eval_iters", 1),
+            ("n_layer", 1),
+            ("n_head", 1),
+            ("n_embd", 1),
+            ("block_size", 2),
+            ("batch_size", 1),
+            ("threads", 0),
+        ):
+            if getattr(self, key) < low:
+                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+        for key in ("lr", "typing_chars_per_s"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
+        for key in ("temperature", "hold_s", "fade_s", "final_hold_s"):
+            if not getattr(self, key) >= 0:
+                raise ValueError(f"{key} must be at least 0, got {getattr(self, key)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+def training_overrides(cfg: Config) -> dict[str, Any]:
+    """The :class:`genailab.lm.TrainConfig` fields of the run: every one the result depends on,
+    so that a change to the presets of ``genailab.lm`` does not change the video."""
+    return {
+        "model": "gpt",
+        "n_layer": cfg.n_layer,
+        "n_head": cfg.n_head,
+        "n_embd": cfg.n_embd,
+        "block_size": cfg.block_size,
+        "batch_size": cfg.batch_size,
+        "lr": cfg.lr,
+        "min_lr": cfg.lr / 10,
+        "warmup_iters": min(50, cfg.iters // 10),
+        "weight_decay": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.99,
+        "grad_clip": 1.0,
+        "dropout": cfg.dropout,
+        "rotary": True,
+        "eval_interval": cfg.eval_interval,
+        "eval_iters": cfg.eval_iters,
+        "threads": cfg.threads,
+    }
+
+
+# ------------------------------------------------------------------------------- words
+def word_set(text: str) -> set[str]:
+    """The distinct words of ``text``, lower-cased (``"The cat's"`` -> ``{"the", "cat's"}``)."""
+    return set(WORD.findall(text.lower()))
+
+
+def sampled_words(sample: str, prompt: str) -> list[str]:
+    """The words the model wrote in ``sample`` (which starts with ``prompt``), lower-cased.
+
+    A word that ends inside the prompt is the prompt's, not the model's. The last word is
+    left out when the sample ends in the middle of a word: the length limit cut it, not the
+    model.
+
+    Examples
+    --------
+    >>> sampled_words("The cat sat on thw mat", "The cat ")
+    ['sat', 'on', 'thw']
+    >>> sampled_words("The ca sat.", "The ca")  # "ca" ends in the prompt
+    ['sat']
+    """
+    if not sample.startswith(prompt):
+        raise ValueError(f"the sample does not start with the prompt {prompt!r}")
+    text = sample.lower()
+    found = [m for m in WORD.finditer(text) if m.end() > len(prompt)]
+    if found and found[-1].end() == len(text) and len(text) > len(prompt):
+        found.pop()  # cut by the length limit
+    return [m.group() for m in found]
+
+
+def real_word_counts(sample: str, prompt: str, vocabulary: set[str]) -> tuple[int, int]:
+    """``(real, total)``: of the words the model wrote, how many are in ``vocabulary``.
+
+    Examples
+    --------
+    >>> real_word_counts("The cat sat on thw mat", "The cat ", word_set("the cat sat on a mat"))
+    (2, 3)
+    """
+    words = sampled_words(sample, prompt)
+    return sum(w in vocabulary for w in words), len(words)
+
+
+# ------------------------------------------------------------------------------- the page
+def layout(
+    poem: str, prompt_chars: int, width: int = WRAP, lines: int = PAGE_LINES
+) -> tuple[str, np.ndarray]:
+    """The poem as it is printed: lines wrapped at ``width`` columns, at most ``lines`` lines.
+
+    A line too long breaks at its last space (the space becomes the line break) or, with no
+    space in it, after ``width`` characters. Returns the page and a boolean array, one entry
+    per character of the page, that marks the characters of the prompt (the first
+    ``prompt_chars`` characters of ``poem``, a space among them turned into a line break
+    included).
+
+    Examples
+    --------
+    >>> page, mask = layout("The cat sat on the mat", 8, width=10)
+    >>> page.split("\\n"), int(mask.sum())
+    (['The cat', 'sat on the', 'mat'], 8)
+    """
+    chars: list[str] = []
+    prompt: list[bool] = []
+    start = 0  # index in chars of the current line's first character
+    for i, c in enumerate(poem):
+        if c == "\n":
+            chars.append(c)
+            prompt.append(i < prompt_chars)
+            start = len(chars)
+            continue
+        if len(chars) - start == width:  # the line is full: break it before c
+            line = chars[start:]
+            if c == " ":  # the space itself becomes the break
+                chars.append("\n")
+                prompt.append(i < prompt_chars)
+                start = len(chars)
+                continue
+            if " " in line:
+                at = start + len(line) - 1 - line[::-1].index(" ")
+                chars[at] = "\n"
+                start = at + 1
+            else:
+                chars.append("\n")
+                prompt.append(False)
+                start = len(chars)
+        chars.append(c)
+        prompt.append(i < prompt_chars)
+    page = "".join(chars)
+    kept = page.split("\n")[:lines]
+    n = len("\n".join(kept))
+    return page[:n], np.array(prompt[:n], dtype=bool)
+
+
+# ------------------------------------------------------------------------------- frames
+def frame_count(cfg: Config) -> int:
+    evals = math.ceil(cfg.iters / cfg.eval_interval) + 1
+    typed = math.ceil(
+        (len(cfg.prompt) + cfg.max_tokens)
+        * FPS
+        / cfg.typing_chars_per_s
+        * (1 + 1 / FIRST_TYPING_SPEEDUP)
+    )
+    hold, fade = round(cfg.hold_s * FPS), round(cfg.fade_s * FPS)
+    return typed + (evals - 2) * (2 * fade + hold) + fade + hold + _final_hold(cfg)
+
+
+def _final_hold(cfg: Config) -> int:
+    return max(1, round(cfg.final_hold_s * FPS))
+
+
+def _train(cfg: Config, vocabulary: set[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Train the GPT; at every evaluation sample the poem. Returns the checkpoints
+    (``iter``, ``poem``, ``real``, ``words``) and the run's summary."""
+    from genailab.lm import train
+
+    checkpoints: list[dict[str, Any]] = []
+
+    def on_eval(snapshot: Any) -> None:  # the weights at this step; not kept
+        poem = snapshot.generate(cfg.prompt, cfg.max_tokens, cfg.temperature, seed=cfg.seed)
+        real, words = real_word_counts(poem, cfg.prompt, vocabulary)
+        checkpoints.append({"iter": snapshot.iter, "poem": poem, "real": real, "words": words})
+
+    with tempfile.TemporaryDirectory() as out:
+        summary = train(
+            cfg.corpus,
+            "gpt",
+            preset="cpu",
+            max_iters=cfg.iters,
+            out=out,
+            overrides=training_overrides(cfg),
+            seed=cfg.seed,
+            progress=False,
+            on_eval=on_eval,
+        )
+    return checkpoints, summary
+
+
+def frames(cfg: Config) -> Iterator[Frame]:
+    from genailab.lm import load_corpus
+
+    corpus = load_corpus(cfg.corpus)
+    missing = sorted(set(cfg.prompt) - set(corpus.train_text))
+    if missing:
+        raise ValueError(
+            f"prompt {cfg.prompt!r} has characters that the training text lacks: {missing}"
+        )
+    vocabulary = word_set(corpus.train_text)
+    checkpoints, summary = _train(cfg, vocabulary)
+    history = summary["history"]
+    if [c["iter"] for c in checkpoints] != [h["iter"] for h in history]:
+        raise RuntimeError("cat-poems: one poem per evaluation expected")  # on_eval's contract
+    iters = np.array([h["iter"] for h in history])  # (K,)
+    val = np.array([h["val_loss"] for h in history])  # (K,)
+    train_loss = np.array([h["train_loss"] for h in history])  # (K,)
+    share = np.array([c["real"] / c["words"] if c["words"] else np.nan for c in checkpoints])
+    losses = np.r_[val, train_loss]
+    ylim = np.array(
+        [math.floor(losses.min() * 5) / 5 - 0.1, math.log(len(set(corpus.train_text))) + 0.4]
+    )
+    text = {"prompt": cfg.prompt, "iters": str(cfg.iters)}
+    text["sampling"] = f"temperature {cfg.temperature:g}, seed {cfg.seed}"
+    K = len(checkpoints)
+    for k, ckpt in enumerate(checkpoints):
+        page, mask = layout(ckpt["poem"], len(cfg.prompt))
+        arrays = {
+            "iters": iters[: k + 1],
+            "val": val[: k + 1],
+            "train": train_loss[: k + 1],
+            "share": share[: k + 1],
+            "ylim": ylim,
+            "prompt_mask": mask,
+        }
+        scalars = {
+            "val_loss": val[k],
+            "train_loss": train_loss[k],
+            "real_word_share": share[k],
+            "words": ckpt["words"],
+        }
+        last = k == K - 1
+        if last:  # the run's final figures
+            scalars = {
+                "val_loss": val[k],
+                "train_loss": train_loss[k],
+                "val_loss_min": val.min(),
+                "real_word_share_first": share[0],
+                "real_word_share_last": share[k],
+                "words_first": checkpoints[0]["words"],
+                "words_last": ckpt["words"],
+                "iters": ckpt["iter"],
+            }
+        texts = {**text, "poem": ckpt["poem"], "page": page}
+        texts["words"] = f"{ckpt['real']} of the {ckpt['words']} words"
+        if ckpt["words"]:
+            texts["words"] += f" ({100 * share[k]:.0f}%)"
+        for shown, opacity, phase in _plays(cfg, page, mask, first=k == 0, last=last):
+            yield Frame(
+                step=ckpt["iter"],
+                arrays={**arrays, "shown": np.array(shown), "opacity": np.array(opacity)},
+                scalars=scalars,
+                text={**texts, "phase": phase},
+            )
+
+
+def _plays(
+    cfg: Config, page: str, mask: np.ndarray, first: bool, last: bool
+) -> Iterator[tuple[int, float, str]]:
+    """How one checkpoint's poem is shown, frame by frame: ``(characters of the page shown,
+    opacity, phase)``. The first and the last poem are typed out (the prompt at once), the
+    others fade in; all but the last are held, then fade out; the last is held longer."""
+    full, fade = len(page), round(cfg.fade_s * FPS)
+    if first or last:
+        start = int(np.flatnonzero(mask)[-1]) + 1 if mask.any() else 0
+        per_frame = cfg.typing_chars_per_s / FPS * (FIRST_TYPING_SPEEDUP if first else 1)
+        for i in range(max(1, math.ceil((full - start) / per_frame))):
+            yield start + round(i * per_frame), 1.0, "typing"
+    else:
+        for i in range(fade):
+            yield full, (i + 1) / (fade + 1), "shown"
+    if last:
+        for _ in range(_final_hold(cfg)):
+            yield full, 1.0, "shown"
+        return
+    for _ in range(round(cfg.hold_s * FPS)):
+        yield full, 1.0, "shown"
+    for i in range(fade):
+        yield full, 1 - (i + 1) / (fade + 1), "shown"
+
+
+# ------------------------------------------------------------------------------- drawing
+def _setup(canvas: Canvas, frame: Frame) -> dict:
+    fig = canvas.figure
+    a, t = frame.arrays, frame.text
+    art: dict = {"title": fig.text(0.04, 0.935, "", fontsize=TITLE_SIZE, color=INK)}
+    page = fig.add_axes((0.03, 0.07, 0.585, 0.79))
+    page.set(xticks=[], yticks=[], xlim=(0, 1), ylim=(0, 1))
+    page.set_facecolor(PAGE_COLOUR)
+    for spine in page.spines.values():
+        spine.set_visible(False)
+    page.text(
+        0.03,
+        0.965,
+        f"prompt {t['prompt']!r}, {t['sampling']}",
+        color=MUTED,
+        fontsize=SMALL_SIZE,
+        va="top",
+        transform=page.transAxes,
+    )
+    mono = dict(family="monospace", fontsize=13, va="top", ha="left", linespacing=1.3)
+    art["poem"] = page.text(0.03, 0.9, "", color=INK, **mono, transform=page.transAxes)
+    art["prompt"] = page.text(
+        0.03, 0.9, "", color=PROMPT_COLOUR, weight="bold", **mono, transform=page.transAxes
+    )
+    art["footer"] = page.text(
+        0.03, 0.03, "", color=WORDS_COLOUR, fontsize=SMALL_SIZE + 1, transform=page.transAxes
+    )
+    iters = int(t["iters"])
+    loss = fig.add_axes((0.70, 0.47, 0.28, 0.35))
+    style_axes(loss)
+    loss.set(xlim=(0, iters), ylim=tuple(a["ylim"]), ylabel="loss (nats per character)")
+    (art["train"],) = loss.plot([], [], color=TRAIN_COLOUR, lw=1.5, ls="--", label="training")
+    (art["val"],) = loss.plot([], [], color=VAL_COLOUR, lw=2.2, label="validation")
+    (art["val_now"],) = loss.plot([], [], "o", color=VAL_COLOUR, ms=8, zorder=5, clip_on=False)
+    loss.legend(fontsize=SMALL_SIZE, frameon=False, loc="upper right")
+    # NOTE: a plain text, not set_title: freeze_background leaves a live axes title undrawn
+    art["loss_title"] = loss.text(0, 1.06, "", fontsize=11, color=INK, transform=loss.transAxes)
+    words = fig.add_axes((0.70, 0.09, 0.28, 0.22))
+    style_axes(words)
+    words.set(xlim=(0, iters), ylim=(0, 100), xlabel="training step")
+    words.set_yticks([0, 50, 100], ["0%", "50%", "100%"])
+    (art["share"],) = words.plot([], [], color=WORDS_COLOUR, lw=2, marker="o", ms=3.5)
+    (art["share_now"],) = words.plot([], [], "o", color=WORDS_COLOUR, ms=8, zorder=5, clip_on=False)
+    words.set_title("sampled words that are real words", fontsize=11, loc="left")
+    freeze_background(fig, list(art.values()))
+    return art
+
+
+def draw(frame: Frame, canvas: Canvas) -> None:
+    art = canvas.store.get("art") or canvas.store.setdefault("art", _setup(canvas, frame))
+    a, t = frame.arrays, frame.text
+    page, mask, shown = t["page"], a["prompt_mask"], int(a["shown"])
+    # two layers of the same monospaced page: the prompt's characters and the model's
+    end = int(np.flatnonzero(mask)[-1]) + 1 if mask.any() else 0
+    prompt = "".join(c if m or c == "\n" else " " for c, m in zip(page[:end], mask, strict=False))
+    model = "".join(" " if m and c != "\n" else c for c, m in zip(page, mask, strict=True))
+    cursor = CURSOR if t["phase"] == "typing" else ""
+    art["prompt"].set_text(prompt)
+    art["poem"].set_text(model[:shown] + cursor)
+    opacity = float(a["opacity"])
+    for key in ("prompt", "poem", "footer"):
+        art[key].set_alpha(opacity)
+    step, val = frame.step, float(a["val"][-1])
+    art["footer"].set_text(
+        "" if t["phase"] == "typing" else f"{t['words']} it wrote are words of the training text"
+    )
+    art["train"].set_data(a["iters"], a["train"])
+    art["val"].set_data(a["iters"], a["val"])
+    art["val_now"].set_data([step], [val])
+    art["loss_title"].set_text(f"step {step}: validation loss {val:.3f}")
+    share = 100 * a["share"]
+    art["share"].set_data(a["iters"], share)
+    art["share_now"].set_data([step], [share[-1]])
+    iters = t["iters"]
+    if step == 0:
+        what = "untrained, the GPT types noise"
+    elif step == int(iters):
+        what = "trained"
+    else:
+        what = "training"
+    art["title"].set_text(f"A GPT writes about cats: step {step} of {iters}, {what}")
