@@ -313,6 +313,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
 
 # ------------------------------------------------------------------------------- drawing
 def _setup(canvas: Canvas, frame: Frame) -> dict:
+    import matplotlib
     from matplotlib.colors import PowerNorm
     from matplotlib.patches import Rectangle
     from matplotlib.transforms import blended_transform_factory
@@ -334,8 +335,8 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     future = np.triu(np.ones((T, T), dtype=bool), 1)  # (T, T) masked: drawn pale grey
     art["future"] = future
     blank = np.ma.masked_array(np.zeros((T, T)), future)
-    art["image"] = ax.imshow(blank, cmap="viridis", norm=norm, interpolation="nearest")
-    art["image"].cmap.set_bad("#f2f2f2")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#f2f2f2")  # the future: pale grey
+    art["image"] = ax.imshow(blank, cmap=cmap, norm=norm, interpolation="nearest")
     size = max(5, min(9, int(330 / T)))
     ax.set_xticks(range(T), chars, fontsize=size, family="monospace")
     ax.set_yticks(range(T), chars, fontsize=size, family="monospace")
