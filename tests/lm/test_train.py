@@ -291,6 +291,7 @@ def test_on_eval_sees_every_evaluation_with_the_weights_of_that_step(tmp_path):
 
     def watch(snapshot):
         assert not snapshot.model.training
+        assert load_checkpoint(snapshot.path)["iter"] == snapshot.iter  # saved before the call
         text = snapshot.generate("The cat", max_tokens=10, seed=0)
         seen.append((snapshot.iter, snapshot.val_loss, text))
 
