@@ -32,6 +32,27 @@ factor ``1 - 1 / (n (1 + v^2))`` that separates ``ddof=0`` from ``ddof=1``.
 away and redrawn, never clipped, so the synthetic distribution inside the bounds is the
 smoothed one conditioned on the bounds, and :meth:`QuantileExtrapolator.quantile` returns the
 quantiles of that conditional distribution.
+
+Tables (a pandas DataFrame with mixed columns) are fitted the same way, one row at a time:
+
+- numeric columns (float and int, not bool) get the correlated noise above, jointly, with
+  ``L`` the Cholesky factor of their covariance. A numeric column with a single value has zero
+  variance: it is left out of the covariance and stays constant in the output.
+- categorical columns (object, string, category, and bool) are never shaken and never mixed
+  across rows: the draw ``I`` that picks ``x_I`` also picks the categories of row ``I``
+  ("grouped" resampling). The joint frequencies of the categories, and their association with
+  the numeric columns, are those of the observed table; no new category appears.
+- int columns are rounded to the nearest integer (half to even). With ``truncate``, the
+  rejection test is applied to the rounded value, so an int column always ends inside its
+  bounds; the range of its dtype (``uint8``: 0 to 255) is always such a bound.
+- missing values (NaN, None, NA) in a numeric column are rejected with a ``ValueError`` that
+  names the column and the count: drop or impute them first. A text column whose non-blank
+  entries are all numbers (``telecom.csv``'s ``TotalCharges``, whose blanks are ``" "``) is
+  rejected too, naming the column and its blanks: convert it with
+  ``pd.to_numeric(df[col], errors="coerce")`` and drop or impute, or cast it to ``category``
+  to resample it as labels. Missing values in a categorical column are just another category.
+
+``sample`` then returns a DataFrame with the same columns, order and dtypes.
 """
 
 from __future__ import annotations
@@ -42,6 +63,7 @@ from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
+import pandas as pd
 import torch
 
 from genailab.errors import ConfigError
@@ -73,9 +95,10 @@ class QuantileExtrapolator:
         ``v``: the noise added to a resampled row is ``v`` times the sample standard deviation
         (``v L eps`` with ``L`` the Cholesky factor of the sample covariance for several
         columns). ``v -> 0`` is the plain bootstrap; larger ``v`` reaches further out.
-    truncate : (low, high) or sequence of (low, high), optional
+    truncate : (low, high), sequence of (low, high), or dict, optional
         Bounds per column (one pair for a single column); ``None`` for a side means unbounded.
-        Draws outside are rejected and redrawn, never clipped.
+        For a DataFrame, a dict ``{column: (low, high)}`` over numeric columns. Draws outside
+        are rejected and redrawn, never clipped.
     variance_correction : bool, default False
         Shrink draws towards the mean by ``1 / sqrt(1 + v^2)`` so that the synthetic variance
         equals the observed one instead of ``(1 + v^2)`` times it.
@@ -85,7 +108,7 @@ class QuantileExtrapolator:
     Attributes
     ----------
     data_ : ndarray of shape (n, d)
-        The observations, as float64.
+        The observations, as float64 (for a DataFrame: its varying numeric columns).
     mean_ : ndarray of shape (d,)
     cholesky_ : ndarray of shape (d, d)
         Lower-triangular ``L`` with ``L L^T`` the sample covariance (``ddof=1``); ``[[s]]``
@@ -122,11 +145,26 @@ class QuantileExtrapolator:
     # fit
     # ---------------------------------------------------------------------------------------
 
-    def fit(self, X: np.ndarray) -> Self:
-        """Store the observations ``X`` (1-D of length n, or 2-D of shape (n, d)); return self."""
+    def fit(self, X: np.ndarray | pd.DataFrame) -> Self:
+        """Store the observations ``X`` and return self.
+
+        ``X`` is 1-D of length n, 2-D of shape (n, d), or a DataFrame with mixed columns
+        (see the module docstring for how each kind of column is treated).
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"age": [23, 35, 41, 58], "smoker": ["no", "yes", "no", "no"]})
+        >>> out = QuantileExtrapolator(bandwidth=0.3, random_state=0).fit(df).sample(3)
+        >>> out.dtypes.equals(df.dtypes), set(out["smoker"]) <= {"no", "yes"}
+        (True, True)
+        """
         v = self.bandwidth
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (0 <= v < math.inf):
             raise ConfigError(f"bandwidth must be a finite float >= 0; got {v!r}")
+        if isinstance(X, pd.DataFrame):
+            return self._fit_table(X)
+        self._table = None
+        self.__dict__.pop("feature_names_in_", None)  # from an earlier DataFrame fit
         X = np.asarray(X)
         if X.ndim not in (1, 2):
             raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got {X.ndim}-D, shape {X.shape}")
@@ -156,13 +194,121 @@ class QuantileExtrapolator:
                 "dependent (drop or combine them)"
             ) from None
         self.bounds_ = self._check_bounds(d)
+        self._store(data, cholesky)
+        self.n_features_in_ = d
+        self._is_1d = X.ndim == 1
+        return self
+
+    def _store(self, data: np.ndarray, cholesky: np.ndarray) -> None:
         self.data_ = data
         self.mean_ = data.mean(axis=0)
         self.cholesky_ = cholesky
-        self.n_features_in_ = d
-        self._is_1d = X.ndim == 1
         self._rng = np.random.default_rng(self.random_state)
+
+    def _fit_table(self, df: pd.DataFrame) -> Self:
+        """Fit a DataFrame: varying numeric columns get the noise, the rest are resampled."""
+        n = len(df)
+        if n < 2 or df.shape[1] == 0:
+            raise ValueError(f"X must have at least 2 rows and 1 column; got shape {df.shape}")
+        if not df.columns.is_unique:
+            raise ValueError(f"X must have unique column names; got {list(df.columns)!r}")
+        numeric: list = []  # varying numeric columns, in order: the columns of data_
+        for name, col in df.items():
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                missing = int(col.isna().sum())
+                if missing:
+                    raise ValueError(
+                        f"column {name!r} has {missing} missing values (NaN) in {n} rows; "
+                        "drop those rows (df.dropna()) or impute them before fitting"
+                    )
+                if not np.all(np.isfinite(col.to_numpy(dtype=np.float64))):
+                    raise ValueError(f"column {name!r} must be finite; got inf")
+                if col.nunique() > 1:
+                    numeric.append(name)
+            elif (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and (
+                not isinstance(col.dtype, pd.CategoricalDtype)
+            ):
+                self._reject_numbers_as_text(name, col)
+        data = df[numeric].to_numpy(dtype=np.float64)  # (n, d)
+        d = len(numeric)
+        cholesky = np.zeros((0, 0))
+        if d:
+            cov = np.cov(data, rowvar=False, ddof=1).reshape(d, d)
+            try:
+                cholesky = np.linalg.cholesky(cov)  # (d, d), lower
+            except np.linalg.LinAlgError:
+                raise ValueError(
+                    f"the numeric columns {numeric!r} must have a positive-definite covariance; "
+                    "some are linearly dependent (drop or combine them)"
+                ) from None
+        self._table = df.reset_index(drop=True)
+        self._numeric = numeric
+        self._is_int = np.array([pd.api.types.is_integer_dtype(df[c]) for c in numeric], bool)
+        self.bounds_ = self._check_table_bounds(df, numeric)
+        self._store(data, cholesky)
+        self.n_features_in_ = df.shape[1]
+        self.feature_names_in_ = np.asarray(df.columns, dtype=object)
+        self._is_1d = False
         return self
+
+    @staticmethod
+    def _reject_numbers_as_text(name, col: pd.Series) -> None:
+        text = col.astype("string").str.strip()
+        blank = text.isna() | (text == "")
+        parsed = pd.to_numeric(text[~blank], errors="coerce")
+        if len(parsed) and parsed.notna().all():
+            raise ValueError(
+                f"column {name!r} holds numbers stored as text, with {int(blank.sum())} blank "
+                f"or missing entries; convert it with pd.to_numeric(df[{name!r}], "
+                "errors='coerce') and drop or impute the missing rows, or cast it to "
+                "'category' to resample it as labels"
+            )
+
+    def _check_table_bounds(self, df: pd.DataFrame, numeric: list) -> np.ndarray:
+        bounds = np.tile([-math.inf, math.inf], (len(numeric), 1))
+        for j, name in enumerate(numeric):
+            dtype = df[name].dtype
+            if pd.api.types.is_integer_dtype(dtype):
+                # NOTE: casting a value outside the dtype's range wraps around (-1 -> 255 for
+                # uint8), so an int column is also truncated, by rejection, to its dtype's range.
+                info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+                bounds[j] = float(info.min), float(info.max)
+        if self.truncate is None:
+            return bounds
+        if not isinstance(self.truncate, dict):
+            raise ConfigError(
+                "truncate must be a dict {column: (low, high)} for a DataFrame; "
+                f"got {self.truncate!r}"
+            )
+        numeric_all = [c for c in df.columns if c not in self._categorical(df)]
+        for name, pair in self.truncate.items():
+            if name not in numeric_all:
+                raise ConfigError(
+                    f"truncate names {name!r}, which is not a numeric column; numeric columns: "
+                    f"{numeric_all!r}"
+                )
+            if not isinstance(pair, Sequence | np.ndarray) or len(pair) != 2:
+                raise ConfigError(f"truncate[{name!r}] must be a (low, high) pair; got {pair!r}")
+            lo = -math.inf if pair[0] is None else pair[0]
+            hi = math.inf if pair[1] is None else pair[1]
+            if not lo < hi:
+                raise ConfigError(f"truncate must have low < high; got {pair!r} for {name!r}")
+            if name in numeric:
+                j = numeric.index(name)
+                bounds[j] = max(lo, bounds[j, 0]), min(hi, bounds[j, 1])
+            elif not lo <= df[name].iloc[0] <= hi:  # a constant column: it must fit
+                raise ConfigError(
+                    f"truncate[{name!r}]={pair!r} excludes the constant value {df[name].iloc[0]!r}"
+                )
+        return bounds
+
+    @staticmethod
+    def _categorical(df: pd.DataFrame) -> list:
+        return [
+            c
+            for c, col in df.items()
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+        ]
 
     def _check_bounds(self, d: int) -> np.ndarray:
         if self.truncate is None:
@@ -190,13 +336,17 @@ class QuantileExtrapolator:
     # sample
     # ---------------------------------------------------------------------------------------
 
-    def sample(self, n: int) -> np.ndarray:
-        """Draw ``n`` synthetic rows: shape (n,) if fitted on 1-D data, else (n, d)."""
+    def sample(self, n: int) -> np.ndarray | pd.DataFrame:
+        """Draw ``n`` synthetic rows: shape (n,) if fitted on 1-D data, else (n, d).
+
+        A DataFrame with the fitted columns, order and dtypes if fitted on a DataFrame.
+        """
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n must be an int >= 0; got {n!r}")
         low, high = self.bounds_[:, 0], self.bounds_[:, 1]
         kept: list[np.ndarray] = []
+        kept_rows: list[np.ndarray] = []
         have, drawn, accepted = 0, 0, 0
         for _ in range(_MAX_ROUNDS):
             if have >= n:
@@ -204,9 +354,13 @@ class QuantileExtrapolator:
             rate = accepted / drawn if drawn else 1.0
             # Draw enough to fill the remainder at the measured rate, with 20% to spare.
             batch = min(_MAX_BATCH, math.ceil(1.2 * (n - have) / max(rate, 1.0 / (drawn + 1))))
-            z = self._draw(batch)  # (batch, d)
-            z = z[np.all((z >= low) & (z <= high), axis=1)]
+            rows, z = self._draw(batch)  # (batch,), (batch, d)
+            if self._table is not None:
+                z[:, self._is_int] = np.round(z[:, self._is_int])  # bounds apply to the rounding
+            ok = np.all((z >= low) & (z <= high), axis=1)
+            z, rows = z[ok], rows[ok]
             kept.append(z)
+            kept_rows.append(rows)
             have += len(z)
             drawn += batch
             accepted += len(z)
@@ -216,40 +370,59 @@ class QuantileExtrapolator:
                 f"(acceptance rate {accepted / drawn:.2g}); cannot fill n={n} in "
                 f"{_MAX_ROUNDS} rounds: widen the bounds or the bandwidth"
             )
-        z = np.concatenate(kept)[:n] if kept else np.empty((0, self.n_features_in_))
+        z = np.concatenate(kept)[:n] if kept else np.empty((0, self.data_.shape[1]))
+        if self._table is not None:
+            rows = np.concatenate(kept_rows)[:n] if kept else np.empty(0, dtype=np.int64)
+            return self._to_table(rows, z)
         return z[:, 0] if self._is_1d else z
 
-    def _draw(self, m: int) -> np.ndarray:
-        """``m`` untruncated draws, shape (m, d)."""
+    def _to_table(self, rows: np.ndarray, z: np.ndarray) -> pd.DataFrame:
+        """Rows ``I`` of the fitted table, with the varying numeric columns replaced by ``z``."""
+        out = self._table.iloc[rows].reset_index(drop=True)  # categories of row I, grouped
+        for j, name in enumerate(self._numeric):
+            out[name] = pd.Series(z[:, j]).astype(self._table[name].dtype)
+        return out
+
+    def _draw(self, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """``m`` untruncated draws: the rows ``I`` (m,) and the values (m, d)."""
         v = self.bandwidth
         rows = self._rng.integers(0, len(self.data_), size=m)  # I, uniform over observations
-        eps = self._rng.standard_normal((m, self.n_features_in_))  # (m, d)
+        eps = self._rng.standard_normal((m, self.data_.shape[1]))  # (m, d)
         z = self.data_[rows] + v * eps @ self.cholesky_.T  # x_I + v L eps, row-wise
         if self.variance_correction:
             z = self.mean_ + (z - self.mean_) / math.sqrt(1.0 + v * v)
-        return z
+        return rows, z
 
     # ---------------------------------------------------------------------------------------
     # quantile
     # ---------------------------------------------------------------------------------------
 
-    def cdf(self, q: float | np.ndarray) -> float | np.ndarray:
-        """CDF of the smoothed (untruncated) distribution of a single fitted column.
+    def cdf(self, q: float | np.ndarray, column: int | str | None = None) -> float | np.ndarray:
+        """CDF of the smoothed (untruncated) marginal distribution of one fitted column.
 
-        ``F(q) = (1/n) sum_i Phi((q - x_i) / (v s))``, with ``q`` first mapped back through the
-        variance correction when it is on.
+        ``F(q) = (1/n) sum_i Phi((q - x_ij) / (v s_j))`` with ``s_j^2 = Sigma_jj``, and ``q``
+        first mapped back through the variance correction when it is on. ``column`` (index for
+        arrays, name for a DataFrame) may be left out when a single column was fitted.
         """
-        self._check_single_column("cdf")
+        j = self._column_index("cdf", column)
         q_arr = np.asarray(q, dtype=np.float64)
-        F = self._mixture_cdf(self._undo_correction(q_arr.ravel())).reshape(q_arr.shape)
+        if isinstance(j, tuple):  # a constant column: a step at its value
+            F = (q_arr >= j[0]).astype(np.float64)
+        else:
+            F = self._mixture_cdf(self._undo_correction(q_arr.ravel(), j), j).reshape(q_arr.shape)
         return float(F) if F.ndim == 0 else F
 
-    def quantile(self, p: float | np.ndarray) -> float | np.ndarray:
-        """The ``p``-quantile of the smoothed distribution of a single fitted column.
+    def quantile(
+        self, p: float | np.ndarray, column: int | str | None = None
+    ) -> float | np.ndarray:
+        """The ``p``-quantile of the smoothed marginal distribution of one fitted column.
 
-        Defined for every ``p`` in the open interval (0, 1), also outside the observed range;
-        with ``truncate``, the quantile of the distribution conditioned on the bounds.
-        Solved for all ``p`` at once by bisection on the mixture CDF.
+        The marginal of column ``j`` is ``(1/n) sum_i N(x_ij, v^2 Sigma_jj)`` (then the variance
+        correction, if on). Defined for every ``p`` in the open interval (0, 1), also outside
+        the observed range; with ``truncate``, the quantile of the marginal conditioned on that
+        column's bounds. Solved for all ``p`` at once by bisection on the mixture CDF.
+        ``column`` (index for arrays, name for a DataFrame) may be left out when a single
+        column was fitted; a constant DataFrame column gives its value.
 
         Examples
         --------
@@ -257,28 +430,36 @@ class QuantileExtrapolator:
         >>> round(float(model.quantile(0.5)), 12)
         0.5
         """
-        self._check_single_column("quantile")
+        j = self._column_index("quantile", column)
         p_arr = np.asarray(p, dtype=np.float64)
         if p_arr.size == 0 or not np.all((p_arr > 0) & (p_arr < 1)):
             raise ValueError(f"p must lie in the open interval (0, 1); got {p!r}")
+        if isinstance(j, tuple):  # a constant column
+            q = np.full(p_arr.shape, float(j[0]))
+            return float(q) if q.ndim == 0 else q
         target = p_arr.ravel()  # (m,)
-        low, high = self.bounds_[0]
+        low, high = self.bounds_[j]
         if np.isfinite(low) or np.isfinite(high):
             # Quantile of the conditional law: F^{-1}(F(a) + p (F(b) - F(a))).
-            Fa, Fb = self._mixture_cdf(self._undo_correction(np.array([low, high])))
+            Fa, Fb = self._mixture_cdf(self._undo_correction(np.array([low, high]), j), j)
             if not Fb > Fa:
                 raise ValueError(
                     f"truncate={self.truncate!r} holds no probability mass of the fitted model"
                 )
             target = Fa + target * (Fb - Fa)
-        q = self._redo_correction(self._mixture_quantile(target)).reshape(p_arr.shape)
+        q = self._redo_correction(self._mixture_quantile(target, j), j).reshape(p_arr.shape)
         if np.isfinite(low) or np.isfinite(high):
             q = np.clip(q, low, high)  # only rounding can carry a bisection past a bound
         return float(q) if q.ndim == 0 else q
 
-    def _mixture_cdf(self, q: np.ndarray) -> np.ndarray:
-        """``F(q)`` of the uncorrected mixture for a flat array ``q`` (m,)."""
-        x, h = self.data_[:, 0], self.bandwidth * self.cholesky_[0, 0]
+    def _kernel(self, j: int) -> tuple[np.ndarray, float]:
+        """Column ``j``'s observations and kernel width ``h = v s_j``, ``s_j^2 = (L L^T)_jj``."""
+        L_j = self.cholesky_[j, : j + 1]
+        return self.data_[:, j], self.bandwidth * math.sqrt(float(L_j @ L_j))
+
+    def _mixture_cdf(self, q: np.ndarray, j: int) -> np.ndarray:
+        """``F(q)`` of column ``j``'s uncorrected mixture for a flat array ``q`` (m,)."""
+        x, h = self._kernel(j)
         if h == 0:  # bandwidth 0: the empirical CDF
             return np.searchsorted(np.sort(x), q, side="right") / len(x)
         rows = max(1, _CDF_CHUNK // len(x))  # bound the (rows, n) temporary
@@ -290,9 +471,9 @@ class QuantileExtrapolator:
             or [np.empty(0)]
         )
 
-    def _mixture_quantile(self, p: np.ndarray) -> np.ndarray:
-        """Solve ``F(q) = p`` for a flat array ``p`` (m,) of the uncorrected mixture."""
-        x, h = self.data_[:, 0], self.bandwidth * self.cholesky_[0, 0]
+    def _mixture_quantile(self, p: np.ndarray, j: int) -> np.ndarray:
+        """Solve ``F(q) = p`` for a flat array ``p`` (m,) of column ``j``'s uncorrected mixture."""
+        x, h = self._kernel(j)
         if h == 0:
             return np.quantile(x, np.clip(p, 0, 1), method="inverted_cdf")
         # Every component's CDF lies between those of the extreme ones, so
@@ -303,21 +484,21 @@ class QuantileExtrapolator:
             mid = 0.5 * (lo + hi)
             if np.all((mid == lo) | (mid == hi)):  # adjacent floats: converged
                 break
-            below = self._mixture_cdf(mid) < p
+            below = self._mixture_cdf(mid, j) < p
             lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
         return 0.5 * (lo + hi)
 
-    def _undo_correction(self, z: np.ndarray) -> np.ndarray:
-        """Map a synthetic value back onto the uncorrected mixture's scale."""
+    def _undo_correction(self, z: np.ndarray, j: int) -> np.ndarray:
+        """Map a synthetic value of column ``j`` back onto the uncorrected mixture's scale."""
         if not self.variance_correction:
             return z
-        m = self.mean_[0]
+        m = self.mean_[j]
         return m + (z - m) * math.sqrt(1.0 + self.bandwidth**2)
 
-    def _redo_correction(self, y: np.ndarray) -> np.ndarray:
+    def _redo_correction(self, y: np.ndarray, j: int) -> np.ndarray:
         if not self.variance_correction:
             return y
-        m = self.mean_[0]
+        m = self.mean_[j]
         return m + (y - m) / math.sqrt(1.0 + self.bandwidth**2)
 
     # ---------------------------------------------------------------------------------------
@@ -328,10 +509,35 @@ class QuantileExtrapolator:
         if not hasattr(self, "data_"):
             raise ValueError("this QuantileExtrapolator is not fitted yet; call fit(X) first")
 
-    def _check_single_column(self, what: str) -> None:
+    def _column_index(self, what: str, column: int | str | None) -> int | tuple:
+        """Index of ``column`` in ``data_``, or ``(value,)`` for a constant DataFrame column."""
         self._check_fitted()
-        if self.n_features_in_ != 1:
+        if self._table is not None:
+            names = list(self._table.columns)
+            if column is None and len(names) == 1:
+                column = names[0]
+            if column is None:
+                raise ValueError(
+                    f"{what} is defined for a single column; this model was fitted on "
+                    f"{len(names)}: pass column= one of {self._numeric!r}"
+                )
+            if column in self._numeric:
+                return self._numeric.index(column)
+            if column in names and column not in self._categorical(self._table):
+                return (self._table[column].iloc[0],)  # a constant numeric column
             raise ValueError(
-                f"{what} is defined for a single column; this model was fitted on "
-                f"{self.n_features_in_} (fit one column at a time)"
+                f"column must name a numeric column, one of {self._numeric!r}; got {column!r}"
             )
+        d = self.n_features_in_
+        if column is None:
+            if d != 1:
+                raise ValueError(
+                    f"{what} is defined for a single column; this model was fitted on "
+                    f"{d} (pass column=0..{d - 1})"
+                )
+            return 0
+        if isinstance(column, bool) or not isinstance(column, int | np.integer):
+            raise ValueError(f"column must be an int index for an array fit; got {column!r}")
+        if not -d <= column < d:
+            raise ValueError(f"column must lie in [0, {d}); got {column}")
+        return int(column) % d
