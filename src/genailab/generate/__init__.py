@@ -2,8 +2,14 @@
 
 - :mod:`~genailab.generate.quantile_extrapolation`: Granville's kernel-smoothed bootstrap,
   whose samples and quantiles reach past the observed minimum and maximum.
+- :mod:`~genailab.generate.bin_synthesizer`: Granville's NoGAN idea, a multinomial over the
+  occupied quantile hyper-rectangles, then a draw inside the chosen one.
+- :mod:`~genailab.generate.gaussian_copula`: empirical margins joined by the correlation of
+  their normal scores.
 """
 
+from genailab.generate.bin_synthesizer import BinSynthesizer
+from genailab.generate.gaussian_copula import GaussianCopula
 from genailab.generate.quantile_extrapolation import QuantileExtrapolator
 
-__all__ = ["QuantileExtrapolator"]
+__all__ = ["BinSynthesizer", "GaussianCopula", "QuantileExtrapolator"]

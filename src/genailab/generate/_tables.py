@@ -1,0 +1,79 @@
+"""Shared table handling for the synthesizers in :mod:`genailab.generate` (private).
+
+A fitted input (1-D array, 2-D array or DataFrame) is held as a DataFrame; its columns are
+split into numeric (float and int, not bool) and categorical (everything else) with the same
+rules and the same errors as :class:`~genailab.generate.QuantileExtrapolator`: missing or
+infinite numbers and numbers stored as text are refused, naming the column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from genailab.generate.quantile_extrapolation import QuantileExtrapolator
+
+
+def as_table(X: np.ndarray | pd.DataFrame) -> tuple[pd.DataFrame, int | None]:
+    """``X`` as a DataFrame with a fresh index, and the array rank to give back (None: table)."""
+    if isinstance(X, pd.DataFrame):
+        return X.reset_index(drop=True), None
+    X = np.asarray(X)
+    if X.ndim not in (1, 2):
+        raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got {X.ndim}-D, shape {X.shape}")
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise ValueError(f"X must hold numbers; got dtype {X.dtype}")
+    return pd.DataFrame(X if X.ndim == 2 else X[:, None]), X.ndim
+
+
+def from_table(df: pd.DataFrame, ndim: int | None) -> np.ndarray | pd.DataFrame:
+    """Undo :func:`as_table`: the DataFrame itself, or its values with the fitted rank."""
+    if ndim is None:
+        return df
+    values = df.to_numpy()
+    return values[:, 0] if ndim == 1 else values
+
+
+def split_columns(df: pd.DataFrame) -> tuple[list, list]:
+    """Check ``df`` and return its (numeric, categorical) column names, in column order."""
+    n = len(df)
+    if n < 2 or df.shape[1] == 0:
+        raise ValueError(f"X must have at least 2 rows and 1 column; got shape {df.shape}")
+    if not df.columns.is_unique:
+        raise ValueError(f"X must have unique column names; got {list(df.columns)!r}")
+    numeric, categorical = [], []
+    for name, col in df.items():
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            missing = int(col.isna().sum())
+            if missing:
+                raise ValueError(
+                    f"column {name!r} has {missing} missing values (NaN) in {n} rows; "
+                    "drop those rows (df.dropna()) or impute them before fitting"
+                )
+            if not np.all(np.isfinite(col.to_numpy(dtype=np.float64))):
+                raise ValueError(f"column {name!r} must be finite; got inf")
+            numeric.append(name)
+        else:
+            if (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and (
+                not isinstance(col.dtype, pd.CategoricalDtype)
+            ):
+                QuantileExtrapolator._reject_numbers_as_text(name, col)
+            categorical.append(name)
+    return numeric, categorical
+
+
+def is_int_column(col: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(col)
+
+
+def int_range(col: pd.Series) -> tuple[float, float]:
+    """The range of an int column's dtype (casting outside it wraps around: -1 -> 255)."""
+    info = np.iinfo(getattr(col.dtype, "numpy_dtype", col.dtype))
+    return float(info.min), float(info.max)
+
+
+def as_column(values: np.ndarray, like: pd.Series) -> pd.Series:
+    """Float ``values`` cast to ``like``'s dtype, rounding half to even for an int column."""
+    if is_int_column(like):
+        values = np.round(values)
+    return pd.Series(values).astype(like.dtype)
