@@ -1,7 +1,8 @@
-"""The ``genailab`` command: ``list``, ``run NAME``, ``tour``, ``gallery DIR`` and ``lm``.
+"""The ``genailab`` command: ``list``, ``run NAME``, ``tour``, ``gallery DIR``, ``lm``, ``synth``.
 
 ``genailab lm train`` / ``genailab lm sample`` (the language models) are defined in
-:mod:`genailab.lm.cli` and added here.
+:mod:`genailab.lm.cli`, ``genailab synth fit-sample`` / ``genailab synth report`` (synthetic
+tables) in :mod:`genailab.generate.cli`, and added here.
 
 Every error a user can cause (an unknown experiment, key, value or format, an unwritable
 folder) prints one line on stderr that names the bad value and what is accepted, and exits
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from genailab.errors import GenailabError
+from genailab.generate.cli import add_synth_commands, run_synth_command
 from genailab.lab.config import parse_assignments
 from genailab.lab.gallery import build_gallery
 from genailab.lab.registry import discover
@@ -51,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="verb",
         required=True,
         parser_class=_OneLineParser,
-        metavar="{list,run,tour,gallery,lm}",
+        metavar="{list,run,tour,gallery,lm,synth}",
     )
 
     verbs.add_parser("list", help="name, chapter and title of every experiment")
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     gallery_p.add_argument("folder", metavar="DIR")
 
     add_lm_commands(verbs)
+    add_synth_commands(verbs)
     return parser
 
 
@@ -156,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             return _tour(args)
         if args.verb == "lm":
             return run_lm_command(args)
+        if args.verb == "synth":
+            return run_synth_command(args)
         print(build_gallery(args.folder).resolve())
         return 0
     except GenailabError as err:

@@ -1,0 +1,239 @@
+"""``genailab synth fit-sample`` and ``genailab synth report``: synthetic tables from the shell.
+
+:func:`add_synth_commands` adds the ``synth`` verb with its two sub-verbs to the ``genailab``
+parser; :func:`run_synth_command` runs the parsed command and returns the exit code.
+
+- ``synth fit-sample DATA.csv --rows N --out OUT.csv`` fits a synthesizer of
+  :mod:`genailab.generate` on a CSV table and writes ``N`` synthetic rows (atomically: a
+  temporary file in the same folder, then a rename, so a reader never sees half a file);
+- ``synth report TRAIN.csv SYNTH.csv [--holdout HOLDOUT.csv]`` prints
+  :func:`genailab.evaluate.format_report`: the synthetic table scored against held-out rows,
+  beside the real-copy and shuffled baselines.
+
+The CLI lives in ``generate`` because it fits generate's synthesizers and, as the layering
+allows (topic packages import each other's public API, never ``lab``), scores them with
+``evaluate``; ``lab.cli`` adds it as it adds ``lm``. Every error a user can cause (a missing or
+unreadable file, an empty table, blanks, text in a numeric column, an unknown method) is a
+:class:`~genailab.errors.GenailabError` that the ``genailab`` entry point prints as one line
+with exit code 2.
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="genailab")
+>>> _ = add_synth_commands(parser.add_subparsers(dest="verb"))
+>>> args = parser.parse_args(["synth", "fit-sample", "a.csv", "--rows", "5", "--out", "b.csv"])
+>>> args.synth_verb, args.rows, args.method
+('fit-sample', 5, 'extrapolate')
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from genailab.errors import ConfigError, GenailabError, OutputError, UnknownNameError, suggest
+
+# --method name -> class name in genailab.generate; only those importable there are offered.
+SYNTHESIZERS = {
+    "extrapolate": "QuantileExtrapolator",
+    "bins": "BinSynthesizer",
+    "copula": "GaussianCopula",
+}
+
+
+def available_methods() -> dict[str, type]:
+    """The ``--method`` names whose class :mod:`genailab.generate` exports now, with the class."""
+    import genailab.generate as generate
+
+    return {
+        method: getattr(generate, name)
+        for method, name in SYNTHESIZERS.items()
+        if hasattr(generate, name)
+    }
+
+
+def _table_error(message: str) -> GenailabError:
+    from genailab.evaluate import TableError
+
+    return TableError(message)
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV table, refusing what a synthesizer cannot use, with one clear line.
+
+    Refused: a missing or unreadable file, no rows, missing values (empty cells, or cells of
+    blanks such as ``telecom.csv``'s ``TotalCharges``), and a column of numbers with some text
+    in it (more than half of its cells numbers, some not).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _table_error(f"{path}: no such file")
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise _table_error(
+            f"{path}: the file is empty; expected a CSV table with a header"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise _table_error(f"{path}: not a readable CSV table ({first})") from None
+    if len(df) == 0:
+        raise _table_error(f"{path}: the table has a header but no rows")
+    for name, col in df.items():
+        missing = col.isna()
+        text = pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
+        if text:
+            missing |= col.astype("string").str.strip().fillna("") == ""
+        if missing.any():
+            row = int(missing.to_numpy().nonzero()[0][0])
+            raise _table_error(
+                f"{path}: column {name!r} has {int(missing.sum())} empty or blank cells "
+                f"(first on line {row + 2}); drop or impute them first"
+            )
+        if text:
+            parsed = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
+            if 0.5 * len(col) < parsed.notna().sum() < len(col):
+                row = int(parsed.isna().to_numpy().nonzero()[0][0])
+                raise _table_error(
+                    f"{path}: column {name!r} holds numbers but line {row + 2} has "
+                    f"{col.iloc[row]!r}; fix or remove that row"
+                )
+    return df
+
+
+def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``df`` as CSV to a temporary file beside ``path``, then rename it onto ``path``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write in {folder} ({err.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            df.to_csv(f, index=False)
+        umask = os.umask(0)  # mkstemp makes the file 0600; give it a plain file's permissions
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got '{text}'")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got '{text}'")
+    return value
+
+
+def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``synth fit-sample`` and ``synth report`` to an ``add_subparsers()`` object.
+
+    The parsed namespace has ``verb == "synth"`` (with ``dest="verb"``) and ``synth_verb`` set
+    to ``"fit-sample"`` or ``"report"``; pass it to :func:`run_synth_command`. The method is
+    checked when the command runs, so building the parser imports no synthesizer.
+    """
+    synth = subparsers.add_parser("synth", help="fit a synthesizer on a CSV table, or score one")
+    verbs = synth.add_subparsers(dest="synth_verb", required=True, metavar="{fit-sample,report}")
+
+    f = verbs.add_parser("fit-sample", help="fit a synthesizer on DATA.csv, write synthetic rows")
+    f.add_argument("data", metavar="DATA.csv", help="the real table (CSV with a header)")
+    f.add_argument("--rows", type=_positive_int, required=True, help="synthetic rows to write")
+    f.add_argument(
+        "--method",
+        default="extrapolate",
+        help=f"synthesizer, one of {', '.join(SYNTHESIZERS)} where genailab.generate has it "
+        "(default extrapolate)",
+    )
+    f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    f.add_argument("--bandwidth", type=_nonnegative_float, help="kernel bandwidth v")
+    f.add_argument("--out", metavar="OUT.csv", required=True, help="where to write the rows")
+
+    r = verbs.add_parser("report", help="score SYNTH.csv against held-out real rows")
+    r.add_argument("train", metavar="TRAIN.csv", help="the rows the synthesizer was fitted on")
+    r.add_argument("synth", metavar="SYNTH.csv", help="the synthetic rows")
+    r.add_argument("--holdout", metavar="HOLDOUT.csv", help="real rows it never saw")
+    r.add_argument("--seed", type=int, default=0, help="seed of the split, shuffle, nodes")
+    return synth
+
+
+def _fit_sample(args: argparse.Namespace) -> int:
+    methods = available_methods()
+    if args.method not in methods:
+        raise UnknownNameError(
+            f"unknown method {args.method!r}; accepted: {', '.join(methods)}"
+            + suggest(args.method, methods)
+        )
+    cls = methods[args.method]
+    kwargs: dict[str, Any] = {"random_state": args.seed}
+    if args.bandwidth is not None:
+        kwargs["bandwidth"] = args.bandwidth
+    accepted = inspect.signature(cls).parameters
+    for key, flag in (("bandwidth", "--bandwidth"), ("random_state", "--seed")):
+        if key in kwargs and key not in accepted:
+            raise ConfigError(f"method {args.method!r} ({cls.__name__}) does not take {flag}")
+    model = cls(**kwargs)
+    df = read_table(args.data)
+    try:
+        synth = model.fit(df).sample(args.rows)
+    except GenailabError:
+        raise
+    except ValueError as err:  # a table the synthesizer refuses: name the file
+        raise _table_error(f"{args.data}: {err}") from None
+    out = write_table_atomically(synth, args.out)
+    print(f"{args.method}: {len(df)} rows of {args.data} -> {args.rows} synthetic rows in {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from genailab.evaluate import compare_tables, format_report
+
+    train = read_table(args.train)
+    synth = read_table(args.synth)
+    holdout = None if args.holdout is None else read_table(args.holdout)
+    try:
+        report = compare_tables(train, synth, holdout, random_state=args.seed)
+    except GenailabError:
+        raise
+    except ValueError as err:  # e.g. a category label that cannot be compared
+        raise _table_error(str(err)) from None
+    print(format_report(report))
+    return 0
+
+
+def run_synth_command(args: argparse.Namespace) -> int:
+    """Run a parsed ``synth fit-sample`` / ``synth report``; return 0.
+
+    Errors a user can cause propagate as :class:`~genailab.errors.GenailabError` for the
+    caller to print as one line.
+    """
+    if args.synth_verb == "fit-sample":
+        return _fit_sample(args)
+    if args.synth_verb == "report":
+        return _report(args)
+    raise ValueError(f"unknown synth command {args.synth_verb!r}")  # pragma: no cover

@@ -1,0 +1,152 @@
+"""``genailab synth fit-sample`` and ``genailab synth report`` through a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def genailab(*args, cwd=None):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "genailab", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("genailab: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_fit_sample_then_report(tmp_path):
+    out = tmp_path / "synth.csv"
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "--bandwidth", "0.2", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "400 synthetic rows" in result.stdout
+    synth = pd.read_csv(out)
+    real = pd.read_csv(DATA / "insurance.csv")
+    assert synth.shape == (400, real.shape[1])
+    assert list(synth.columns) == list(real.columns)
+    assert set(synth["region"]) <= set(real["region"])
+    assert [p.name for p in tmp_path.iterdir()] == ["synth.csv"]  # no temporary file left
+
+    again = tmp_path / "again.csv"
+    genailab(
+        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "--bandwidth", "0.2", "--out", str(again),
+    )  # fmt: skip
+    assert again.read_bytes() == out.read_bytes()  # same seed, same file
+
+    report = genailab("synth", "report", str(DATA / "insurance.csv"), str(out))
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    assert lines[0] == "holdout: none given: train split 50/50 at random (seed 0)"
+    rows = {line.split()[0]: line.split()[-6:] for line in lines[4:]}
+    assert set(rows) == {"synthetic", "real", "shuffled"}
+    corr = {name: float(cells[4]) for name, cells in rows.items()}
+    assert corr["real"] < corr["shuffled"] and corr["synthetic"] < corr["shuffled"]
+
+
+def test_report_with_holdout(tmp_path):
+    real = pd.read_csv(DATA / "insurance.csv")
+    real.iloc[:600].to_csv(tmp_path / "train.csv", index=False)
+    real.iloc[600:].to_csv(tmp_path / "holdout.csv", index=False)
+    result = genailab(
+        "synth", "report", str(tmp_path / "train.csv"), str(tmp_path / "train.csv"),
+        "--holdout", str(tmp_path / "holdout.csv"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "holdout: given"
+    assert "rows: train 600, holdout 738, synthetic 600" in result.stdout
+
+
+def test_missing_file(tmp_path):
+    result = genailab(
+        "synth", "fit-sample", str(tmp_path / "nope.csv"), "--rows", "5",
+        "--out", str(tmp_path / "o.csv"),
+    )  # fmt: skip
+    assert_one_line_error(result, "nope.csv: no such file")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_bad_method(tmp_path):
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "--method", "gan", "--out", str(tmp_path / "o.csv"),
+    )  # fmt: skip
+    assert_one_line_error(result, "unknown method 'gan'", "extrapolate")
+
+
+def test_text_in_a_numeric_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("age,bmi\n19,27.9\n18,thirty\n28,33.0\n33,22.7\n")
+    result = genailab("synth", "fit-sample", str(bad), "--rows", "5", "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "column 'bmi' holds numbers but line 3 has 'thirty'")
+    report = genailab("synth", "report", str(DATA / "insurance.csv"), str(bad))
+    assert_one_line_error(report, "column 'bmi' holds numbers")
+
+
+def test_telecom_blanks(tmp_path):
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "5",
+        "--out", str(tmp_path / "o.csv"),
+    )  # fmt: skip
+    assert_one_line_error(result, "column 'TotalCharges' has 11 empty or blank cells", "line 490")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("", "the file is empty"), ("age,bmi\n", "a header but no rows"), ("a,b\n1,\n", "'b'")],
+)
+def test_empty_tables(tmp_path, text, fragment):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text)
+    result = genailab("synth", "fit-sample", str(bad), "--rows", "5", "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, fragment)
+
+
+def test_report_columns_differ(tmp_path):
+    real = pd.read_csv(DATA / "insurance.csv")
+    real.drop(columns="bmi").to_csv(tmp_path / "s.csv", index=False)
+    result = genailab("synth", "report", str(DATA / "insurance.csv"), str(tmp_path / "s.csv"))
+    assert_one_line_error(result, "missing ['bmi']")
+
+
+def test_output_folder_missing(tmp_path):
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "--out", str(tmp_path / "no" / "o.csv"),
+    )  # fmt: skip
+    assert_one_line_error(result, "does not exist")
+
+
+def test_bandwidth_only_where_the_method_takes_it(tmp_path):
+    from genailab.generate.cli import available_methods
+
+    if "bins" not in available_methods():
+        pytest.skip("genailab.generate has no BinSynthesizer")
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "--method", "bins", "--bandwidth", "0.2", "--out", str(tmp_path / "o.csv"),
+    )  # fmt: skip
+    assert_one_line_error(result, "method 'bins' (BinSynthesizer) does not take --bandwidth")
