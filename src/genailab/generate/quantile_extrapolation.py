@@ -76,6 +76,29 @@ _CDF_CHUNK = 2**22  # entries of the (p, observations) table evaluated at once
 _BISECTION_STEPS = 200  # more than enough to reach adjacent floats from the starting bracket
 
 
+def covariance_factor(cov: np.ndarray) -> np.ndarray:
+    """``L`` with ``L L^T = cov``: Cholesky where ``cov`` is positive-definite, else ``V sqrt(W)``.
+
+    A covariance of linearly dependent columns (the same column twice, a column that is the
+    sum of others) has no Cholesky factor. Its eigendecomposition ``V W V^T`` still gives one,
+    with the eigenvalues below ``1e-12`` of the largest set to zero: noise ``L eps`` then has
+    no component along a dependence, so every exact linear relation between the columns
+    (``X1 = X3``) holds in every synthetic row ``x_I + v L eps`` as it does in the data.
+
+    Examples
+    --------
+    >>> L = covariance_factor(np.array([[1.0, 1.0], [1.0, 1.0]]))  # two identical columns
+    >>> bool(np.allclose(L @ L.T, 1.0)), bool(np.allclose(L[0], L[1]))
+    (True, True)
+    """
+    try:
+        return np.linalg.cholesky(cov)  # (d, d), lower
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(cov)  # (d,), (d, d): cov = V diag(w) V^T
+        w = np.where(w > 1e-12 * w.max(), w, 0.0)
+        return V * np.sqrt(w)  # (d, d): column k of V scaled by sqrt(w_k)
+
+
 def _normal_cdf(t: np.ndarray) -> np.ndarray:
     """Standard normal CDF, vectorized and accurate in both tails (``torch.special.ndtr``)."""
     return torch.special.ndtr(torch.from_numpy(np.asarray(t, dtype=np.float64))).numpy()
@@ -111,8 +134,9 @@ class QuantileExtrapolator:
         The observations, as float64 (for a DataFrame: its varying numeric columns).
     mean_ : ndarray of shape (d,)
     cholesky_ : ndarray of shape (d, d)
-        Lower-triangular ``L`` with ``L L^T`` the sample covariance (``ddof=1``); ``[[s]]``
-        for one column.
+        ``L`` with ``L L^T`` the sample covariance (``ddof=1``): its lower-triangular
+        Cholesky factor, ``[[s]]`` for one column, or, where columns are linearly dependent
+        (a duplicated column, a sum of others), the factor from :func:`covariance_factor`.
     bounds_ : ndarray of shape (d, 2)
         ``truncate`` as floats, ``-inf`` / ``inf`` where unbounded.
 
@@ -185,14 +209,7 @@ class QuantileExtrapolator:
                 f"X must vary in every column; column {int(np.flatnonzero(std == 0)[0])} "
                 "is constant"
             )
-        cov = np.cov(data, rowvar=False, ddof=1).reshape(d, d)
-        try:
-            cholesky = np.linalg.cholesky(cov)  # (d, d), lower
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                "X must have a positive-definite covariance; some columns are linearly "
-                "dependent (drop or combine them)"
-            ) from None
+        cholesky = covariance_factor(np.cov(data, rowvar=False, ddof=1).reshape(d, d))
         self.bounds_ = self._check_bounds(d)
         self._store(data, cholesky)
         self.n_features_in_ = d
@@ -233,14 +250,7 @@ class QuantileExtrapolator:
         d = len(numeric)
         cholesky = np.zeros((0, 0))
         if d:
-            cov = np.cov(data, rowvar=False, ddof=1).reshape(d, d)
-            try:
-                cholesky = np.linalg.cholesky(cov)  # (d, d), lower
-            except np.linalg.LinAlgError:
-                raise ValueError(
-                    f"the numeric columns {numeric!r} must have a positive-definite covariance; "
-                    "some are linearly dependent (drop or combine them)"
-                ) from None
+            cholesky = covariance_factor(np.cov(data, rowvar=False, ddof=1).reshape(d, d))
         self._table = df.reset_index(drop=True)
         self._numeric = numeric
         self._is_int = np.array([pd.api.types.is_integer_dtype(df[c]) for c in numeric], bool)
@@ -454,7 +464,7 @@ class QuantileExtrapolator:
 
     def _kernel(self, j: int) -> tuple[np.ndarray, float]:
         """Column ``j``'s observations and kernel width ``h = v s_j``, ``s_j^2 = (L L^T)_jj``."""
-        L_j = self.cholesky_[j, : j + 1]
+        L_j = self.cholesky_[j]  # a whole row: the factor is triangular only when Cholesky
         return self.data_[:, j], self.bandwidth * math.sqrt(float(L_j @ L_j))
 
     def _mixture_cdf(self, q: np.ndarray, j: int) -> np.ndarray:
