@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +62,7 @@ class _SDV:
         from sdv.metadata import Metadata
         from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
 
+        warnings.filterwarnings("ignore", message="We strongly recommend saving the metadata")
         metadata = Metadata.detect_from_dataframe(df)
         cls = GaussianCopulaSynthesizer if self.kind == "copula" else CTGANSynthesizer
         self.model = cls(metadata)
