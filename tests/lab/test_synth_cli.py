@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from cli_process import assert_one_line_error, genailab
+
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
-def genailab(*args, cwd=None):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "genailab", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("genailab: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_fit_sample_then_report(tmp_path):
@@ -141,10 +118,6 @@ def test_output_folder_missing(tmp_path):
 
 
 def test_bandwidth_only_where_the_method_takes_it(tmp_path):
-    from genailab.generate.cli import available_methods
-
-    if "bins" not in available_methods():
-        pytest.skip("genailab.generate has no BinSynthesizer")
     result = genailab(
         "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
         "--method", "bins", "--bandwidth", "0.2", "--out", str(tmp_path / "o.csv"),

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
 
+from cli_process import assert_one_line_error, genailab
 from genailab.errors import ConfigError
 from genailab.lm import UnknownCharacterError
 from genailab.lm.checkpoint import CheckpointError
@@ -142,24 +140,12 @@ def test_cli_rejects_bad_settings_in_one_line(tmp_path):
         _parse(["lm", "train", "--model", "transformer"])
 
 
-def _genailab(*args):
-    """``python -m genailab ARGS`` in a subprocess, as a user types it."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "genailab", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-
-
 def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
     out = str(tmp_path / "run")
-    trained = _genailab("lm", "train", "--preset", "tiny", "--out", out, "--max-iters", "30")
+    trained = genailab("lm", "train", "--preset", "tiny", "--out", out, "--max-iters", "30")
     assert trained.returncode == 0, trained.stderr
     assert trained.stdout.startswith("gpt on cats: 30 iters, val ")
-    sampled = _genailab("lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40")
+    sampled = genailab("lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40")
     assert sampled.returncode == 0, sampled.stderr
     assert sampled.stdout == load(out).generate("The cat", max_tokens=40, seed=0) + "\n"
 
@@ -175,8 +161,4 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
     ],
 )
 def test_genailab_lm_errors_are_one_line_with_exit_2(args, fragment):
-    result = _genailab(*args)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert_one_line_error(genailab(*args), fragment)

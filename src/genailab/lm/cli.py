@@ -28,7 +28,7 @@ DEFAULT_OUT = "lm-out"
 MODEL_CHOICES = ("bigram", "mlp", "cnn", "lstm", "gpt")  # = genailab.lm.models.MODELS
 
 
-def _positive_int(text: str) -> int:
+def _nonnegative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -63,7 +63,7 @@ def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument("--corpus", default="cats", help="'cats' (shipped) or a UTF-8 text file")
     t.add_argument("--model", choices=MODEL_CHOICES, help="the model (default gpt)")
     t.add_argument("--preset", default="cpu", choices=list(PRESETS), help="default: cpu")
-    t.add_argument("--max-iters", type=_positive_int, help="optimization steps")
+    t.add_argument("--max-iters", type=_nonnegative_int, help="optimization steps")
     t.add_argument("--max-seconds", type=_positive_float, help="wall-time budget in seconds")
     t.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
     t.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
@@ -84,7 +84,7 @@ def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
     s = verbs.add_parser("sample", help="write text with a trained model")
     s.add_argument("folder", metavar="DIR", help="the --out folder of `lm train`")
     s.add_argument("--prompt", default="", help="text to continue (default: a new line)")
-    s.add_argument("--max-tokens", type=_positive_int, default=400, help="default 400")
+    s.add_argument("--max-tokens", type=_nonnegative_int, default=400, help="default 400")
     s.add_argument("--temperature", type=float, default=0.8, help="default 0.8")
     s.add_argument("--top-k", type=int, help="sample among the k most likely tokens")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
