@@ -83,17 +83,57 @@ def test_text_in_a_numeric_column(tmp_path):
     assert_one_line_error(report, "column 'bmi' holds numbers")
 
 
-def test_telecom_blanks(tmp_path):
+def test_telecom_blanks_and_identifier(tmp_path):
+    out = tmp_path / "o.csv"
     result = genailab(
-        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "5",
-        "--out", str(tmp_path / "o.csv"),
+        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "20000",
+        "--method", "copula", "--out", str(out),
     )  # fmt: skip
-    assert_one_line_error(result, "column 'TotalCharges' has 11 empty or blank cells", "line 490")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 3
+    assert "'customerID' is an identifier" in notes[0]
+    assert "'TotalCharges' has 11 missing cells (first on line 490)" in notes[1]
+    assert "the 11 rows with a missing cell are left out of the fit" in notes[1]
+    assert "7032 rows" in result.stdout
+    synth = pd.read_csv(out)
+    real = pd.read_csv(DATA / "telecom.csv")
+    assert list(synth.columns) == [c for c in real.columns if c != "customerID"]
+    # Blanks come back at the real rate, 11 / 7043: the count is binomial(20000, 0.00156).
+    blanks = int(synth["TotalCharges"].isna().sum())
+    assert f"({blanks} of 20000 rows have some" in notes[2]
+    assert 14 <= blanks <= 49  # mean 31.2, sd 5.6: about +-3 sd
+    assert synth.drop(columns="TotalCharges").notna().all().all()
+    assert synth["tenure"].dtype == "int64"
+
+    dropped = tmp_path / "d.csv"
+    result = genailab(
+        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "500",
+        "--method", "copula", "--missing", "drop", "--out", str(dropped),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(dropped).notna().all().all()
+
+    report = genailab("synth", "report", str(DATA / "telecom.csv"), str(out))
+    assert report.returncode == 0, report.stderr
+    assert f"the {blanks} rows with a missing cell are left out of the scores" in report.stdout
+    assert f"synthetic {20000 - blanks}" in report.stdout
+
+
+def test_one_value_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("age,flag\n19,1\n18,1\n28,1\n33,1\n")
+    result = genailab("synth", "fit-sample", str(bad), "--rows", "5", "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "column 'flag' has one value only (1)")
 
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("", "the file is empty"), ("age,bmi\n", "a header but no rows"), ("a,b\n1,\n", "'b'")],
+    [
+        ("", "the file is empty"),
+        ("age,bmi\n", "a header but no rows"),
+        ("a,b\n1,\n2, \n", "column 'b' has no value in any of its 2 rows"),
+    ],
 )
 def test_empty_tables(tmp_path, text, fragment):
     bad = tmp_path / "bad.csv"

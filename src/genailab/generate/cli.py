@@ -13,9 +13,10 @@ parser; :func:`run_synth_command` runs the parsed command and returns the exit c
 The CLI lives in ``generate`` because it fits generate's synthesizers and, as the layering
 allows (topic packages import each other's public API, never ``lab``), scores them with
 ``evaluate``; ``lab.cli`` adds it as it adds ``lm``. Every error a user can cause (a missing or
-unreadable file, an empty table, blanks, text in a numeric column, an unknown method) is a
-:class:`~genailab.errors.GenailabError` that the ``genailab`` entry point prints as one line
-with exit code 2.
+unreadable file, an empty table, a column with no value or one value, text in a numeric column,
+an unknown method) is a :class:`~genailab.errors.GenailabError` that the ``genailab`` entry
+point prints as one line with exit code 2. Blank cells and identifier columns are not errors:
+:mod:`genailab.generate.csv_tables` says, on a ``note:`` line, what is done with them.
 
 Examples
 --------
@@ -36,9 +37,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from genailab.errors import ConfigError, GenailabError, OutputError, UnknownNameError, suggest
+from genailab.evaluate import TableError
+from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
 
 # --method name -> class name in genailab.generate; only those importable there are offered.
 SYNTHESIZERS = {
@@ -57,55 +61,6 @@ def available_methods() -> dict[str, type]:
         for method, name in SYNTHESIZERS.items()
         if hasattr(generate, name)
     }
-
-
-def _table_error(message: str) -> GenailabError:
-    from genailab.evaluate import TableError
-
-    return TableError(message)
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV table, refusing what a synthesizer cannot use, with one clear line.
-
-    Refused: a missing or unreadable file, no rows, missing values (empty cells, or cells of
-    blanks such as ``telecom.csv``'s ``TotalCharges``), and a column of numbers with some text
-    in it (more than half of its cells numbers, some not).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise _table_error(f"{path}: no such file")
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise _table_error(
-            f"{path}: the file is empty; expected a CSV table with a header"
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise _table_error(f"{path}: not a readable CSV table ({first})") from None
-    if len(df) == 0:
-        raise _table_error(f"{path}: the table has a header but no rows")
-    for name, col in df.items():
-        missing = col.isna()
-        text = pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
-        if text:
-            missing |= col.astype("string").str.strip().fillna("") == ""
-        if missing.any():
-            row = int(missing.to_numpy().nonzero()[0][0])
-            raise _table_error(
-                f"{path}: column {name!r} has {int(missing.sum())} empty or blank cells "
-                f"(first on line {row + 2}); drop or impute them first"
-            )
-        if text:
-            parsed = pd.to_numeric(col.astype("string").str.strip(), errors="coerce")
-            if 0.5 * len(col) < parsed.notna().sum() < len(col):
-                row = int(parsed.isna().to_numpy().nonzero()[0][0])
-                raise _table_error(
-                    f"{path}: column {name!r} holds numbers but line {row + 2} has "
-                    f"{col.iloc[row]!r}; fix or remove that row"
-                )
-    return df
 
 
 def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -172,6 +127,13 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
     )
     f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     f.add_argument("--bandwidth", type=_nonnegative_float, help="kernel bandwidth v")
+    f.add_argument(
+        "--missing",
+        choices=("resample", "drop"),
+        default="resample",
+        help="rows with missing cells are left out of the fit; 'resample' (default) gives each "
+        "synthetic row the missing cells of a random real row, 'drop' writes complete rows only",
+    )
     f.add_argument("--out", metavar="OUT.csv", required=True, help="where to write the rows")
 
     r = verbs.add_parser("report", help="score SYNTH.csv against held-out real rows")
@@ -198,30 +160,50 @@ def _fit_sample(args: argparse.Namespace) -> int:
         if key in kwargs and key not in accepted:
             raise ConfigError(f"method {args.method!r} ({cls.__name__}) does not take {flag}")
     model = cls(**kwargs)
-    df = read_table(args.data)
+    table = prepare_table(read_table(args.data), args.data)
+    for note in table.notes:
+        print(f"note: {note}")
     try:
-        synth = model.fit(df).sample(args.rows)
+        synth = model.fit(table.complete).sample(args.rows)
     except GenailabError:
         raise
     except ValueError as err:  # a table the synthesizer refuses: name the file
-        raise _table_error(f"{args.data}: {err}") from None
+        raise TableError(f"{args.data}: {err}") from None
+    if args.missing == "resample":
+        synth = restore_missing(synth, table.missing, np.random.default_rng([args.seed, 1]))
+        if table.missing.any():
+            k = int(synth.isna().any(axis=1).sum())
+            print(
+                f"note: missing cells resampled: each synthetic row took the missing cells of a "
+                f"random real row ({k} of {args.rows} rows have some; --missing drop for none)"
+            )
     out = write_table_atomically(synth, args.out)
-    print(f"{args.method}: {len(df)} rows of {args.data} -> {args.rows} synthetic rows in {out}")
+    print(
+        f"{args.method}: {len(table.complete)} rows of {args.data} -> {args.rows} synthetic rows "
+        f"in {out}"
+    )
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from genailab.evaluate import compare_tables, format_report
 
-    train = read_table(args.train)
-    synth = read_table(args.synth)
-    holdout = None if args.holdout is None else read_table(args.holdout)
+    tables = []
+    for path in (args.train, args.synth, args.holdout):
+        if path is None:
+            tables.append(None)
+            continue
+        table = prepare_table(read_table(path), path, used_for="the scores")
+        for note in table.notes:
+            print(f"note: {note}")
+        tables.append(table.complete)
+    train, synth, holdout = tables
     try:
         report = compare_tables(train, synth, holdout, random_state=args.seed)
     except GenailabError:
         raise
     except ValueError as err:  # e.g. a category label that cannot be compared
-        raise _table_error(str(err)) from None
+        raise TableError(str(err)) from None
     print(format_report(report))
     return 0
 
