@@ -9,8 +9,10 @@ from scipy import stats
 from genailab.evaluate import (
     column_report,
     correlation_distance,
+    distribution_distances,
     ks_distance,
     multivariate_ks_distance,
+    quantile_nodes,
     total_variation_distance,
 )
 
@@ -244,9 +246,44 @@ def test_multivariate_ks_sees_dependence_that_marginals_miss():
     assert multivariate_ks_distance(A, A, n_nodes=100, random_state=1) == 0.0
 
 
-def test_multivariate_ks_chunking_gives_same_answer(monkeypatch):
-    from genailab.evaluate import distribution_distances
+def test_adjusted_levels_put_the_nodes_where_the_ecdf_is_not_zero():
+    # Independent uniform columns: F_A at a node is about the product of its levels, whose
+    # mean is 2**-d for plain levels and (d/(d+1))**d for Granville's u**(1/d).
+    rng = np.random.default_rng(4)
+    d = 8
+    A = rng.uniform(size=(4000, d))
+    plain = quantile_nodes(A, 2000, adjusted=False, random_state=0)
+    adjusted = quantile_nodes(A, 2000, adjusted=True, random_state=0)
+    assert np.mean(distribution_distances._multivariate_ecdf(A, plain)) < 0.01  # 2**-8 = 0.004
+    F = distribution_distances._multivariate_ecdf(A, adjusted)
+    assert np.mean(F) == pytest.approx((d / (d + 1)) ** d, abs=0.02)  # 0.390
+    # the levels are the same uniforms, so every adjusted node dominates its plain node
+    assert np.all(adjusted >= plain)
+    one = A[:, :1]
+    np.testing.assert_array_equal(
+        quantile_nodes(one, 50, adjusted=True, random_state=3),
+        quantile_nodes(one, 50, adjusted=False, random_state=3),
+    )  # u**(1/1) = u
 
+
+def test_adjusted_nodes_find_a_shift_in_eight_columns():
+    # B is A's law shifted by 0.1 in each of 8 normal columns. At a node z the population
+    # distance is |prod Phi(z_k) - prod Phi(z_k - 0.1)|; its max over plain nodes is about
+    # 0.02, over adjusted nodes 0.066 (the sup along the diagonal is 0.067).
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5000, 8))
+    B = rng.normal(size=(5000, 8)) + 0.1
+    for adjusted, low, high in ((False, 0.0, 0.035), (True, 0.06, 0.07)):
+        Z = quantile_nodes(A, 500, adjusted=adjusted, random_state=1)
+        population = np.max(
+            np.abs(stats.norm.cdf(Z).prod(axis=1) - stats.norm.cdf(Z - 0.1).prod(axis=1))
+        )
+        assert low < population < high
+        sample = multivariate_ks_distance(A, B, n_nodes=500, random_state=1, adjusted=adjusted)
+        assert sample == pytest.approx(population, abs=0.025)  # two ECDFs of 5,000 rows
+
+
+def test_multivariate_ks_chunking_gives_same_answer(monkeypatch):
     rng = np.random.default_rng(2)
     A, B = rng.normal(size=(30, 2)), rng.normal(0.5, 1.0, size=(25, 2))
     full = multivariate_ks_distance(A, B)

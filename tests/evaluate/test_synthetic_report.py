@@ -86,7 +86,7 @@ def test_insurance_synthetic_sits_between_real_copy_and_shuffled(insurance_repor
     s = insurance_report.scores
     # Reference figures with the seeds above (numpy's PCG64 streams are stable across versions).
     assert s["corr"].tolist() == pytest.approx([0.0491, 0.0416, 0.1355], abs=1e-3)
-    assert s["mv_ks"].tolist() == pytest.approx([0.0598, 0.0419, 0.1659], abs=1e-3)
+    assert s["mv_ks"].tolist() == pytest.approx([0.0703, 0.0508, 0.1719], abs=1e-3)
     assert s.loc["real copy", "corr"] < s.loc["synthetic", "corr"] < s.loc["shuffled", "corr"]
     assert s.loc["synthetic", "corr"] < 0.5 * s.loc["shuffled", "corr"]
     assert s.loc["synthetic", "mv_ks"] < 0.5 * s.loc["shuffled", "mv_ks"]

@@ -12,6 +12,7 @@ from genailab.evaluate.distribution_distances import (
     correlation_distance,
     ks_distance,
     multivariate_ks_distance,
+    quantile_nodes,
     total_variation_distance,
 )
 from genailab.evaluate.synthetic_report import (
@@ -30,5 +31,6 @@ __all__ = [
     "format_report",
     "ks_distance",
     "multivariate_ks_distance",
+    "quantile_nodes",
     "total_variation_distance",
 ]

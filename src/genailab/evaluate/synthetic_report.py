@@ -27,7 +27,8 @@ Scores per row (all in ``[0, 1]`` except the correlation distance, in ``[0, 2]``
 - ``corr``: the mean absolute difference between the Pearson correlation matrices of the
   numeric columns (those that vary in every table; NaN with fewer than two);
 - ``mv_ks``: the KS distance between the multivariate empirical CDFs of the numeric columns,
-  at ``n_nodes`` random nodes drawn from the holdout's quantiles with seed ``random_state``;
+  at ``n_nodes`` random nodes drawn from the holdout's quantiles at Granville's adjusted
+  levels ``u**(1/d)`` (:func:`~genailab.evaluate.quantile_nodes`) with seed ``random_state``;
   the three rows share the same nodes.
 """
 
