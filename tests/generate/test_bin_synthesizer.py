@@ -91,6 +91,34 @@ def test_extrapolate_goes_beyond_outer_bins_only():
     assert abs(np.mean(b == 0) - 0.25) < 0.015  # the interior edges still hold the counts
 
 
+def test_truncate_bounds_the_open_sides_by_rejection():
+    x = np.random.default_rng(0).normal(size=400)
+    low = x.min() - 0.05  # the kernel (h = 0.1 s) reaches about 0.3 below the minimum
+    model = BinSynthesizer(
+        bins=4, within="extrapolate", truncate={0: (low, None)}, random_state=0
+    ).fit(x)
+    out = model.sample(20_000)
+    assert out.min() >= low and out.max() > x.max()
+    assert np.sum(out < low + 1e-3) < 20  # no pile-up at the bound, as clipping would make
+    b = np.searchsorted(model.edges_[0][1:-1], out, side="right")
+    assert abs(np.mean(b == 0) - 0.25) < 0.015
+    with pytest.raises(ConfigError, match=r"excludes observed values of 0 .*contain them"):
+        BinSynthesizer(truncate={0: (x.min() + 0.1, None)}).fit(x)
+    with pytest.raises(ConfigError, match="truncate names 'z', which is not a numeric column"):
+        BinSynthesizer(truncate={"z": (0, 1)}).fit(pd.DataFrame({"a": x}))
+
+
+def test_truncate_keeps_insurance_charges_positive():
+    df = _insurance()
+    free = BinSynthesizer(within="extrapolate", random_state=1).fit(df).sample(20_000)
+    bounded = BinSynthesizer(
+        within="extrapolate", truncate={"charges": (0, None)}, random_state=1
+    ).fit(df)
+    out = bounded.sample(20_000)
+    assert free["charges"].min() < 0 < out["charges"].min()
+    assert out["charges"].max() > df["charges"].max()  # the top side is still open
+
+
 def test_ints_stay_ints_and_categories_preserved():
     df = _mixed()
     for within in ("uniform", "extrapolate"):

@@ -1,17 +1,20 @@
 """Shared table handling for the synthesizers in :mod:`genailab.generate` (private).
 
 A fitted input (1-D array, 2-D array or DataFrame) is held as a DataFrame; its columns are
-split into numeric (float and int, not bool) and categorical (everything else) with the same
-rules and the same errors as :class:`~genailab.generate.QuantileExtrapolator`: missing or
-infinite numbers and numbers stored as text are refused, naming the column.
+split into numeric (float and int, not bool) and categorical (everything else), with the same
+rules and errors for every synthesizer: missing or infinite numbers and numbers stored as text
+are refused, naming the column. ``truncate={column: (low, high)}`` is checked here too.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from genailab.generate.quantile_extrapolation import QuantileExtrapolator
+from genailab.errors import ConfigError
 
 
 def as_table(X: np.ndarray | pd.DataFrame) -> tuple[pd.DataFrame, int | None]:
@@ -57,7 +60,7 @@ def split_columns(df: pd.DataFrame) -> tuple[list, list]:
             if (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and (
                 not isinstance(col.dtype, pd.CategoricalDtype)
             ):
-                QuantileExtrapolator._reject_numbers_as_text(name, col)
+                reject_numbers_as_text(name, col)
             categorical.append(name)
     return numeric, categorical
 
@@ -77,3 +80,58 @@ def as_column(values: np.ndarray, like: pd.Series) -> pd.Series:
     if is_int_column(like):
         values = np.round(values)
     return pd.Series(values).astype(like.dtype)
+
+
+def reject_numbers_as_text(name, col: pd.Series) -> None:
+    """Refuse a text column whose non-blank cells are all numbers (blanks made it text)."""
+    text = col.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    parsed = pd.to_numeric(text[~blank], errors="coerce")
+    if len(parsed) and parsed.notna().all():
+        raise ValueError(
+            f"column {name!r} holds numbers stored as text, with {int(blank.sum())} blank "
+            f"or missing entries; convert it with pd.to_numeric(df[{name!r}], "
+            "errors='coerce') and drop or impute the missing rows, or cast it to "
+            "'category' to resample it as labels"
+        )
+
+
+def table_bounds(truncate: dict | None, df: pd.DataFrame, numeric: list) -> np.ndarray:
+    """(len(numeric), 2) bounds ``[low, high]`` of the ``numeric`` columns of ``df``.
+
+    An int column is bounded by its dtype's range, as casting outside it wraps around (-1 ->
+    255 for uint8). ``truncate`` is None or a dict ``{column: (low, high)}`` with ``None`` for
+    an open side; it may name any numeric column of ``df``, and one not in ``numeric`` (a
+    constant column, say) must hold its value inside the pair.
+    """
+    bounds = np.tile([-math.inf, math.inf], (len(numeric), 1))
+    for j, name in enumerate(numeric):
+        if is_int_column(df[name]):
+            bounds[j] = int_range(df[name])
+    if truncate is None:
+        return bounds
+    if not isinstance(truncate, dict):
+        raise ConfigError(
+            f"truncate must be a dict {{column: (low, high)}} for a DataFrame; got {truncate!r}"
+        )
+    numeric_all = split_columns(df)[0]
+    for name, pair in truncate.items():
+        if name not in numeric_all:
+            raise ConfigError(
+                f"truncate names {name!r}, which is not a numeric column; numeric columns: "
+                f"{numeric_all!r}"
+            )
+        if not isinstance(pair, Sequence | np.ndarray) or len(pair) != 2:
+            raise ConfigError(f"truncate[{name!r}] must be a (low, high) pair; got {pair!r}")
+        lo = -math.inf if pair[0] is None else pair[0]
+        hi = math.inf if pair[1] is None else pair[1]
+        if not lo < hi:
+            raise ConfigError(f"truncate must have low < high; got {pair!r} for {name!r}")
+        if name in numeric:
+            j = numeric.index(name)
+            bounds[j] = max(lo, bounds[j, 0]), min(hi, bounds[j, 1])
+        elif not lo <= df[name].iloc[0] <= hi:  # a constant column: it must fit
+            raise ConfigError(
+                f"truncate[{name!r}]={pair!r} excludes the constant value {df[name].iloc[0]!r}"
+            )
+    return bounds

@@ -25,8 +25,14 @@ occupied ones are ever produced, and then fills each numeric value inside the ch
   rounded, half to even, before the test), so the bin frequencies are kept exactly; the lowest
   bin has no lower edge and the highest no upper edge, so values there reach beyond the
   observed minimum and maximum. An int column is also kept inside its dtype's range.
-  NOTE: nothing else bounds the open sides, so a positive column can turn negative there
-  (insurance ``charges``, min 1122 and ``h`` about 1200, reaches about -3000 in 20000 draws).
+  NOTE: nothing else bounds the open sides unless ``truncate`` does, so a positive column can
+  turn negative there (insurance ``charges``, min 1122 and ``h`` about 1200, reaches about
+  -3000 in 20000 draws; ``truncate={"charges": (0, None)}`` keeps it positive).
+
+``truncate={column: (low, high)}`` (``None`` for an open side) bounds the extrapolated values by
+the same rejection, which conditions the kernel on the interval instead of piling mass on its
+ends as clipping would. The bounds must contain every observed value of their column: the bins
+are the data's, and a bound inside the data would empty some of them.
 
 Pinned: the bin edges (linear-interpolated quantiles), the kernel width ``0.1 s_j``, and
 ``_MAX_ROUNDS`` rejection rounds, after which a value still outside its bin (only possible
@@ -38,7 +44,6 @@ Categories are copied from an observed row of the chosen hyper-rectangle, so no 
 
 from __future__ import annotations
 
-import math
 from typing import Self
 
 import numpy as np
@@ -49,9 +54,9 @@ from genailab.generate._tables import (
     as_column,
     as_table,
     from_table,
-    int_range,
     is_int_column,
     split_columns,
+    table_bounds,
 )
 
 _KERNEL_WIDTH = 0.1  # h_j / s_j in "extrapolate", QuantileExtrapolator's default bandwidth
@@ -67,6 +72,10 @@ class BinSynthesizer:
         Number of quantile bins per numeric column (fewer where quantiles tie).
     within : {"uniform", "extrapolate"}, default "uniform"
         How numeric values are drawn inside a bin (see the module docstring).
+    truncate : dict, optional
+        ``{column: (low, high)}``, ``None`` for an open side: bounds for the values that
+        ``"extrapolate"`` draws beyond the observed range (``"uniform"`` never leaves it). Each
+        pair must contain its column's observed values. Array input names columns 0, 1, ...
     random_state : int, numpy.random.Generator or None
         Seed of the generator created by :meth:`fit` (or the generator itself, used as is).
 
@@ -95,10 +104,12 @@ class BinSynthesizer:
         self,
         bins: int = 4,
         within: str = "uniform",
+        truncate: dict | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.bins = bins
         self.within = within
+        self.truncate = truncate
         self.random_state = random_state
 
     def fit(self, X: np.ndarray | pd.DataFrame) -> Self:
@@ -133,6 +144,15 @@ class BinSynthesizer:
         self._start = np.concatenate([[0], np.cumsum(counts)[:-1]])
         self._table = df
         self._std = {c: float(df[c].std(ddof=1)) for c in self._numeric}
+        bounds = table_bounds(self.truncate, df, self._numeric)  # (k, 2)
+        for (lo, hi), name in zip(bounds, self._numeric, strict=True):
+            x = df[name]
+            if not lo <= x.min() <= x.max() <= hi:
+                raise ConfigError(
+                    f"truncate[{name!r}]={self.truncate[name]!r} excludes observed values of "
+                    f"{name!r} (they span {x.min()!r} to {x.max()!r}); the bounds must contain them"
+                )
+        self._bounds = dict(zip(self._numeric, bounds, strict=True))
         self._rng = np.random.default_rng(self.random_state)
         self.n_features_in_ = df.shape[1]
         return self
@@ -178,11 +198,9 @@ class BinSynthesizer:
         col = self._table[name]
         x = col.to_numpy(dtype=np.float64)[rows]  # (n,) the observed x_Ij, inside its bin
         lo, hi = edges[bin_].copy(), edges[bin_ + 1].copy()
-        lo[bin_ == 0], hi[bin_ == len(edges) - 2] = -math.inf, math.inf  # outer sides open
-        top_open = np.isinf(hi)
-        if is_int_column(col):
-            dmin, dmax = int_range(col)
-            lo, hi = np.maximum(lo, dmin), np.minimum(hi, dmax)
+        top = bin_ == len(edges) - 2
+        # The outer sides are open, up to truncate's bounds and an int dtype's range.
+        lo[bin_ == 0], hi[top] = self._bounds[name]
         h = _KERNEL_WIDTH * self._std[name]
         out = x.copy()
         todo = np.arange(len(x))
@@ -193,7 +211,7 @@ class BinSynthesizer:
             if is_int_column(col):
                 z = np.round(z)
             # Interior bins are half-open [lo, hi); the top bin is closed at hi.
-            ok = (z >= lo[todo]) & ((z < hi[todo]) | (top_open[todo] & (z <= hi[todo])))
+            ok = (z >= lo[todo]) & ((z < hi[todo]) | (top[todo] & (z <= hi[todo])))
             out[todo[ok]] = z[ok]
             todo = todo[~ok]
         return out  # entries still in todo keep the observed x_Ij

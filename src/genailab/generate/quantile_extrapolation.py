@@ -67,6 +67,7 @@ import pandas as pd
 import torch
 
 from genailab.errors import ConfigError
+from genailab.generate._tables import split_columns, table_bounds
 
 # NOTE: rejection sampling gives up after this many rounds; each round draws enough to fill the
 # remainder at the acceptance rate measured so far, so a feasible truncation needs 2 or 3.
@@ -224,28 +225,8 @@ class QuantileExtrapolator:
 
     def _fit_table(self, df: pd.DataFrame) -> Self:
         """Fit a DataFrame: varying numeric columns get the noise, the rest are resampled."""
-        n = len(df)
-        if n < 2 or df.shape[1] == 0:
-            raise ValueError(f"X must have at least 2 rows and 1 column; got shape {df.shape}")
-        if not df.columns.is_unique:
-            raise ValueError(f"X must have unique column names; got {list(df.columns)!r}")
-        numeric: list = []  # varying numeric columns, in order: the columns of data_
-        for name, col in df.items():
-            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                missing = int(col.isna().sum())
-                if missing:
-                    raise ValueError(
-                        f"column {name!r} has {missing} missing values (NaN) in {n} rows; "
-                        "drop those rows (df.dropna()) or impute them before fitting"
-                    )
-                if not np.all(np.isfinite(col.to_numpy(dtype=np.float64))):
-                    raise ValueError(f"column {name!r} must be finite; got inf")
-                if col.nunique() > 1:
-                    numeric.append(name)
-            elif (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)) and (
-                not isinstance(col.dtype, pd.CategoricalDtype)
-            ):
-                self._reject_numbers_as_text(name, col)
+        numeric, _ = split_columns(df)
+        numeric = [c for c in numeric if df[c].nunique() > 1]  # the columns of data_
         data = df[numeric].to_numpy(dtype=np.float64)  # (n, d)
         d = len(numeric)
         cholesky = np.zeros((0, 0))
@@ -254,71 +235,12 @@ class QuantileExtrapolator:
         self._table = df.reset_index(drop=True)
         self._numeric = numeric
         self._is_int = np.array([pd.api.types.is_integer_dtype(df[c]) for c in numeric], bool)
-        self.bounds_ = self._check_table_bounds(df, numeric)
+        self.bounds_ = table_bounds(self.truncate, df, numeric)
         self._store(data, cholesky)
         self.n_features_in_ = df.shape[1]
         self.feature_names_in_ = np.asarray(df.columns, dtype=object)
         self._is_1d = False
         return self
-
-    @staticmethod
-    def _reject_numbers_as_text(name, col: pd.Series) -> None:
-        text = col.astype("string").str.strip()
-        blank = text.isna() | (text == "")
-        parsed = pd.to_numeric(text[~blank], errors="coerce")
-        if len(parsed) and parsed.notna().all():
-            raise ValueError(
-                f"column {name!r} holds numbers stored as text, with {int(blank.sum())} blank "
-                f"or missing entries; convert it with pd.to_numeric(df[{name!r}], "
-                "errors='coerce') and drop or impute the missing rows, or cast it to "
-                "'category' to resample it as labels"
-            )
-
-    def _check_table_bounds(self, df: pd.DataFrame, numeric: list) -> np.ndarray:
-        bounds = np.tile([-math.inf, math.inf], (len(numeric), 1))
-        for j, name in enumerate(numeric):
-            dtype = df[name].dtype
-            if pd.api.types.is_integer_dtype(dtype):
-                # NOTE: casting a value outside the dtype's range wraps around (-1 -> 255 for
-                # uint8), so an int column is also truncated, by rejection, to its dtype's range.
-                info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
-                bounds[j] = float(info.min), float(info.max)
-        if self.truncate is None:
-            return bounds
-        if not isinstance(self.truncate, dict):
-            raise ConfigError(
-                "truncate must be a dict {column: (low, high)} for a DataFrame; "
-                f"got {self.truncate!r}"
-            )
-        numeric_all = [c for c in df.columns if c not in self._categorical(df)]
-        for name, pair in self.truncate.items():
-            if name not in numeric_all:
-                raise ConfigError(
-                    f"truncate names {name!r}, which is not a numeric column; numeric columns: "
-                    f"{numeric_all!r}"
-                )
-            if not isinstance(pair, Sequence | np.ndarray) or len(pair) != 2:
-                raise ConfigError(f"truncate[{name!r}] must be a (low, high) pair; got {pair!r}")
-            lo = -math.inf if pair[0] is None else pair[0]
-            hi = math.inf if pair[1] is None else pair[1]
-            if not lo < hi:
-                raise ConfigError(f"truncate must have low < high; got {pair!r} for {name!r}")
-            if name in numeric:
-                j = numeric.index(name)
-                bounds[j] = max(lo, bounds[j, 0]), min(hi, bounds[j, 1])
-            elif not lo <= df[name].iloc[0] <= hi:  # a constant column: it must fit
-                raise ConfigError(
-                    f"truncate[{name!r}]={pair!r} excludes the constant value {df[name].iloc[0]!r}"
-                )
-        return bounds
-
-    @staticmethod
-    def _categorical(df: pd.DataFrame) -> list:
-        return [
-            c
-            for c, col in df.items()
-            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
-        ]
 
     def _check_bounds(self, d: int) -> np.ndarray:
         if self.truncate is None:
@@ -533,7 +455,7 @@ class QuantileExtrapolator:
                 )
             if column in self._numeric:
                 return self._numeric.index(column)
-            if column in names and column not in self._categorical(self._table):
+            if column in names and column in split_columns(self._table)[0]:
                 return (self._table[column].iloc[0],)  # a constant numeric column
             raise ValueError(
                 f"column must name a numeric column, one of {self._numeric!r}; got {column!r}"
