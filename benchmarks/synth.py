@@ -2,11 +2,10 @@
 
 For each table of ``../shared/data`` (insurance, diabetes, telecom, circle8d) and each seed:
 a 50/50 split with that seed; each synthesizer is fitted on the training half and samples as
-many rows;
-:func:`genailab.evaluate.compare_tables` scores the synthetic rows against the holdout half,
-beside the two baselines that give the numbers a meaning: the training half itself ("real
-copy", the floor a perfect synthesizer could reach) and the training half with every column
-shuffled on its own ("shuffled": right margins, no dependence). Lower is better everywhere.
+many rows; :func:`genailab.evaluate.compare_tables` scores the synthetic rows against the
+holdout half, beside the two baselines that give the numbers a meaning: the training half
+itself ("real copy", the floor a perfect synthesizer could reach) and the training half with
+every column shuffled on its own ("shuffled": right margins, no dependence). Lower is better.
 The table prints each score's mean over the seeds and the median time; then the goal, judged on
 the mean of the four scores: genailab's best synthesizer against SDV's GaussianCopula and CTGAN.
 
