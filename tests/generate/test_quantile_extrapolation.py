@@ -73,6 +73,15 @@ def test_quantile_is_monotone_and_extrapolates():
     assert model.quantile(1 - 0.1 / n) > x.max()
 
 
+def test_zero_bandwidth_is_the_bootstrap_even_with_variance_correction():
+    x = np.random.default_rng(0).lognormal(0.0, 0.5, size=100)  # m + (x - m) != x for 2 of them
+    model = QuantileExtrapolator(bandwidth=0, variance_correction=True, random_state=0).fit(x)
+    z = model.sample(5000)
+    assert np.isin(z, x).all()  # exact copies: the correction must not move them by an ulp
+    ps = (np.arange(100) + 0.5) / 100  # strictly between the jumps of the empirical CDF
+    np.testing.assert_array_equal(model.quantile(ps), np.quantile(x, ps, method="inverted_cdf"))
+
+
 def test_quantile_shape_and_scalar():
     model = QuantileExtrapolator().fit(_skewed())
     assert isinstance(model.quantile(0.5), float)

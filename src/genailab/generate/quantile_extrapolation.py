@@ -321,7 +321,9 @@ class QuantileExtrapolator:
         rows = self._rng.integers(0, len(self.data_), size=m)  # I, uniform over observations
         eps = self._rng.standard_normal((m, self.data_.shape[1]))  # (m, d)
         z = self.data_[rows] + v * eps @ self.cholesky_.T  # x_I + v L eps, row-wise
-        if self.variance_correction:
+        if (
+            self.variance_correction and v > 0
+        ):  # NOTE: at v = 0, m + (x - m) / 1 may move x by 1 ulp
             z = self.mean_ + (z - self.mean_) / math.sqrt(1.0 + v * v)
         return rows, z
 
@@ -422,13 +424,13 @@ class QuantileExtrapolator:
 
     def _undo_correction(self, z: np.ndarray, j: int) -> np.ndarray:
         """Map a synthetic value of column ``j`` back onto the uncorrected mixture's scale."""
-        if not self.variance_correction:
+        if not self.variance_correction or self.bandwidth == 0:
             return z
         m = self.mean_[j]
         return m + (z - m) * math.sqrt(1.0 + self.bandwidth**2)
 
     def _redo_correction(self, y: np.ndarray, j: int) -> np.ndarray:
-        if not self.variance_correction:
+        if not self.variance_correction or self.bandwidth == 0:
             return y
         m = self.mean_[j]
         return m + (y - m) / math.sqrt(1.0 + self.bandwidth**2)
