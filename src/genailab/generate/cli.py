@@ -33,14 +33,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from genailab.errors import ConfigError, GenailabError, OutputError, UnknownNameError, suggest
+from genailab.atomic_write import atomic_path
+from genailab.errors import ConfigError, GenailabError, UnknownNameError, suggest
 from genailab.evaluate import TableError
 from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
 
@@ -66,23 +66,8 @@ def available_methods() -> dict[str, type]:
 def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``df`` as CSV to a temporary file beside ``path``, then rename it onto ``path``."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: the folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise OutputError(f"{path}: cannot write in {folder} ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            df.to_csv(f, index=False)
-        umask = os.umask(0)  # mkstemp makes the file 0600; give it a plain file's permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        df.to_csv(f, index=False)
     return path
 
 

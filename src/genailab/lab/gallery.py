@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from genailab.atomic_write import write_text_atomically
 from genailab.errors import GenailabError
 from genailab.lab.registry import CHAPTERS
 
@@ -173,7 +174,4 @@ def build_gallery(folder: str | os.PathLike) -> Path:
 </html>
 """
     index = folder / "index.html"
-    tmp = folder / ".index.html.partial"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, index)
-    return index
+    return write_text_atomically(index, page)

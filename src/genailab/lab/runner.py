@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from genailab.atomic_write import write_text_atomically
 from genailab.errors import OutputError
 from genailab.lab.frame import Frame
 from genailab.lab.registry import Experiment, get
@@ -261,7 +262,5 @@ def run(
         "versions": _versions(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    tmp = folder / ".summary.json.partial"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / "summary.json")
+    write_text_atomically(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

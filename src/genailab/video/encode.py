@@ -20,6 +20,7 @@ from types import TracebackType
 
 import numpy as np
 
+from genailab.atomic_write import temporary_sibling
 from genailab.errors import UnknownNameError, suggest
 
 FORMATS = ("mp4", "webm", "gif")
@@ -81,7 +82,7 @@ class VideoWriter:
             raise ValueError(f"fps must be a positive integer, got {fps}")
         self.format = check_format(fmt or self.path.suffix.lstrip(".").lower())
         self.frames_written = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        self._tmp: Path | None = None  # created beside path by the first frame
         self._shape: tuple[int, ...] | None = None
         self._container = None
         self._stream = None
@@ -120,6 +121,7 @@ class VideoWriter:
             )
         self._shape = shape
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = temporary_sibling(self.path)
         if self.format == "gif":
             return
         import av
@@ -171,7 +173,8 @@ class VideoWriter:
                 self._container.close()
             self._container = None
         self._gif_frames = []
-        self._tmp.unlink(missing_ok=True)
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:
         return self

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genailab.atomic_write import atomic_path
+
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     """Write ``rgb`` to ``path`` as PNG, atomically (temporary file, then rename).
@@ -22,7 +24,6 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
     from PIL import Image
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
-    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
     return path
