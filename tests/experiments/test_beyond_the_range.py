@@ -1,0 +1,132 @@
+"""The beyond-the-range video's figures: direct QuantileExtrapolator calls on the same seeded
+lognormal sample, the truth from scipy, and the claims the video makes (v = 0 is the plain
+bootstrap; the tails reach further as v grows while the body stays put)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from genailab.experiments.beyond_the_range import true_cdf, true_pdf, true_quantile
+from genailab.generate import QuantileExtrapolator
+from genailab.lab import get, iterate_frames
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return get("beyond-the-range").config(quick=True)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iterate_frames("beyond-the-range", quick=True))
+
+
+def _data(cfg):
+    rng = np.random.default_rng(cfg.seed)
+    x = rng.lognormal(0.0, cfg.sigma, size=cfg.observations)
+    return x, int(rng.integers(2**31))
+
+
+def test_the_truth_matches_scipy():
+    sigma = 0.7
+    law = stats.lognorm(s=sigma)
+    q = np.array([-0.5, 0.0, 0.05, 0.3, 1.0, 2.5, 9.0])
+    np.testing.assert_allclose(true_cdf(q, sigma), law.cdf(q), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(true_pdf(q, sigma), law.pdf(q), rtol=1e-12, atol=1e-15)
+    p = np.array([1e-4, 0.001, 0.25, 0.5, 0.999])
+    np.testing.assert_allclose(true_quantile(p, sigma), law.ppf(p), rtol=1e-12)
+
+
+def test_frame_scalars_equal_direct_calls(cfg, frames):
+    x, model_seed = _data(cfg)
+    np.testing.assert_array_equal(frames[0].arrays["observed"], np.sort(x))
+    bandwidths = np.linspace(0.0, cfg.max_bandwidth, cfg.steps)
+    assert len(frames) == cfg.steps
+    for frame, v in zip(frames, bandwidths, strict=True):
+        s = frame.scalars
+        model = QuantileExtrapolator(
+            bandwidth=v, variance_correction=cfg.variance_correction, random_state=model_seed
+        ).fit(x)
+        q = model.quantile(np.array([0.001, 0.25, 0.5, 0.75, 0.999]))
+        assert s["bandwidth"] == v
+        assert s["synthetic_q001"] == q[0] and s["synthetic_q999"] == q[4]
+        assert s["median"] == q[2]
+        z = model.sample(cfg.draws)
+        # A draw counts as outside beyond a 1e-9 relative tolerance: at v = 0 the variance
+        # correction's m + (x_I - m) / 1 can land one ulp past an extreme (1% of draws here).
+        tol = 1e-9 * (x.max() - x.min())
+        assert s["share_outside"] == np.mean((z < x.min() - tol) | (z > x.max() + tol))
+        assert s["share_below_zero"] == np.mean(z < 0)
+        grid = frame.arrays["grid"]
+        np.testing.assert_array_equal(frame.arrays["synthetic_cdf"], model.cdf(grid))
+        counts, _ = np.histogram(z, bins=frame.arrays["edges"])
+        np.testing.assert_allclose(
+            frame.arrays["density"] * np.diff(frame.arrays["edges"]), counts / cfg.draws
+        )
+    truth = stats.lognorm(s=cfg.sigma).ppf([0.001, 0.999])
+    np.testing.assert_allclose([s["true_q001"], s["true_q999"]], truth, rtol=1e-12)
+    gap = np.max(np.abs(frames[-1].arrays["synthetic_cdf"] - stats.lognorm(s=cfg.sigma).cdf(grid)))
+    assert s["max_cdf_gap_to_truth"] == pytest.approx(gap, abs=1e-12)
+
+
+def test_bandwidth_zero_is_the_plain_bootstrap(cfg, frames):
+    x, _ = _data(cfg)
+    first = frames[0]
+    s = first.scalars
+    # NOTE: with the variance correction on, quantile() maps m + (q - m) / sqrt(1 + 0), which
+    # can land one ulp off the observed extreme: equal up to rounding, not bit for bit.
+    assert s["synthetic_q001"] == pytest.approx(x.min(), rel=1e-14)
+    assert s["synthetic_q999"] == pytest.approx(x.max(), rel=1e-14)
+    assert s["share_outside"] == 0.0
+    grid = first.arrays["grid"]
+    ecdf = np.searchsorted(np.sort(x), grid, side="right") / len(x)
+    np.testing.assert_allclose(first.arrays["synthetic_cdf"], ecdf, atol=1e-15)
+
+
+def test_the_tails_reach_further_as_the_bandwidth_grows(frames):
+    low = np.array([f.scalars["synthetic_q001"] for f in frames])
+    high = np.array([f.scalars["synthetic_q999"] for f in frames])
+    outside = np.array([f.scalars["share_outside"] for f in frames])
+    assert np.all(np.diff(low) < 0) and np.all(np.diff(high) > 0)
+    assert np.all(np.diff(outside) > 0) and 0.04 < outside[-1] < 0.08
+    last = frames[-1].scalars
+    assert last["synthetic_q999"] > last["observed_max"] + 0.25
+    # ... but the symmetric kernel cannot see the skew: the right tail stays well short of the
+    # true 99.9% quantile and the left one overshoots below zero, where a lognormal never goes.
+    assert last["synthetic_q999"] < last["true_q999"] - 1.0
+    assert last["synthetic_q001"] < 0 < last["true_q001"]
+    assert last["share_below_zero"] > 0.005
+
+
+def test_the_body_stays_put_with_the_variance_correction(frames):
+    first, last = frames[0].scalars, frames[-1].scalars
+    growth = (last["synthetic_q999"] - last["synthetic_q001"]) - (
+        first["synthetic_q999"] - first["synthetic_q001"]
+    )
+    assert growth > 0.9
+    assert abs(last["median_shift"]) < 0.12 * growth
+    assert 1.0 < last["iqr_ratio"] < 1.15
+    # Without the correction the kernel noise inflates the body too.
+    loose = list(iterate_frames("beyond-the-range", quick=True, overrides={"steps": 2}))
+    uncorrected = list(
+        iterate_frames(
+            "beyond-the-range", quick=True, overrides={"steps": 2, "variance_correction": False}
+        )
+    )
+    assert loose[-1].scalars["iqr_ratio"] == pytest.approx(last["iqr_ratio"])
+    assert uncorrected[-1].scalars["iqr_ratio"] > 1.4
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="steps must be at least 2, got 1"):
+        get("beyond-the-range").config(overrides={"steps": 1})
+    with pytest.raises(ValueError, match="sigma must lie in"):
+        get("beyond-the-range").config(overrides={"sigma": 0.0})
+
+
+def test_some_smoothing_brings_the_cdf_closer_to_the_truth(frames):
+    v = np.array([f.scalars["bandwidth"] for f in frames])
+    gap = np.array([f.scalars["max_cdf_gap_to_truth"] for f in frames])
+    best = int(np.argmin(gap))
+    assert 0.2 <= v[best] <= 0.4
+    assert gap[best] < 0.65 * gap[0] and gap[best] < 0.5 * gap[-1]
