@@ -1,0 +1,326 @@
+"""Cloud regression fits a shape to a cloud of points with no response variable: an ellipse here,
+found as the ellipse that makes its implicit equation `g(x, y) = 0` closest to true on every point
+(Vincent Granville's "swiss army knife" of regression, with the Halir-Flusser ellipse fit). Each
+frame is a brand-new data set: the points cover an arc that opens from half the ellipse to all of
+it, while the noise rises and the true ellipse slowly turns. The dashed curve is the truth, the
+solid one the fit, and the shaded band with thin curves shows where the fit could have landed: a
+parametric bootstrap that simulates fresh data sets from the fitted ellipse and refits each. Watch
+the errors on the right: on a half arc the fit comes out too small, and the bootstrap curves
+gather around the fit rather than the truth (a bootstrap shows the spread of an estimate, not its
+bias); as the arc closes the error falls, even though the noise keeps growing. The last frames
+drop the shape altogether: two clouds, and the two centres that minimise
+`sum |x - a|^2 |x - b|^2` (found by damped Newton steps), beside the k-means centres; as one cloud
+spreads out, the two answers part ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from genailab.lab.frame import Frame
+from genailab.lab.registry import experiment
+from genailab.learn import CloudRegression, EllipseGeometry, ProductCentres, two_means
+from genailab.video import Canvas, freeze_background
+from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+
+CENTRE, SEMI_MAJOR, SEMI_MINOR = np.array([0.3, -0.2]), 2.4, 1.3
+ANGLE_START, ANGLE_DRIFT = 0.25, 1.0  # radians: the true ellipse turns by ANGLE_DRIFT
+XLIM, YLIM = (-3.9, 3.9), (-4.3, 3.0)  # room below the shapes for the legend
+CURVE_T = np.linspace(0, 2 * np.pi, 121)  # parameter angles to draw a closed ellipse
+SHOWN_BOOT = 24  # bootstrap ellipses drawn thinly
+PARAMS = ("centre_x", "centre_y", "semi_major", "semi_minor", "angle")
+
+
+@experiment(
+    name="cloud-regression",
+    chapter="Granville's data videos",
+    title="Cloud regression: an ellipse from a noisy arc, with bootstrap bands, then two centres",
+)
+@dataclass
+class Config:
+    frames: int = 120  # data sets; the last `cloud_share` of them are the two-cloud part
+    points: int = 120  # points per data set
+    boot: int = 300  # bootstrap data sets per fit
+    arc_start: float = 0.5  # share of the ellipse covered by the first data set...
+    arc_end: float = 1.0  # ... and by the last ellipse data set
+    noise_start: float = 0.02  # noise sd as a share of the semi-major axis, first data set
+    noise_end: float = 0.04  # ... and last ellipse data set
+    cloud_share: float = 0.25
+    seed: int = 0
+    QUICK = dict(frames=24, points=80, boot=100)
+
+    def __post_init__(self) -> None:
+        for key, low in (("frames", 4), ("points", 12), ("boot", 20)):
+            if getattr(self, key) < low:
+                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+        for key in ("arc_start", "arc_end"):
+            if not 0.1 <= getattr(self, key) <= 1:
+                raise ValueError(f"{key} must be in [0.1, 1], got {getattr(self, key)}")
+        for key in ("noise_start", "noise_end"):
+            if not 0 <= getattr(self, key) <= 0.2:
+                raise ValueError(f"{key} must be in [0, 0.2], got {getattr(self, key)}")
+        if not 0 <= self.cloud_share < 1:
+            raise ValueError(f"cloud_share must be in [0, 1), got {self.cloud_share}")
+
+
+def frame_count(cfg: Config) -> int:
+    return cfg.frames
+
+
+def split(cfg: Config) -> tuple[int, int]:
+    """Numbers of ellipse frames and two-cloud frames."""
+    clouds = round(cfg.frames * cfg.cloud_share)
+    return cfg.frames - clouds, clouds
+
+
+def schedule(cfg: Config, i: int) -> tuple[float, float, float]:
+    """Arc share, noise (share of the semi-major axis) and true angle of ellipse data set ``i``."""
+    n_ellipse = split(cfg)[0]
+    tau = i / max(n_ellipse - 1, 1)
+    arc = cfg.arc_start + tau * (cfg.arc_end - cfg.arc_start)
+    noise = cfg.noise_start + tau * (cfg.noise_end - cfg.noise_start)
+    return arc, noise, ANGLE_START + tau * ANGLE_DRIFT
+
+
+def ellipse_data(cfg: Config, i: int, rng: np.random.Generator):
+    """A data set: points on an arc of share ``arc`` (centred on the top of the ellipse's own
+    frame, t = pi / 2, so a half arc runs from one end of the major axis to the other), plus
+    isotropic Gaussian noise."""
+    arc, noise, angle = schedule(cfg, i)
+    truth = EllipseGeometry(CENTRE, SEMI_MAJOR, SEMI_MINOR, angle)
+    t = rng.uniform(np.pi / 2 - np.pi * arc, np.pi / 2 + np.pi * arc, cfg.points)  # (N,)
+    noise_sd = noise * SEMI_MAJOR
+    points = truth.point(t) + noise_sd * rng.standard_normal((cfg.points, 2))  # (N, 2)
+    return truth, points
+
+
+def frames(cfg: Config) -> Iterator[Frame]:
+    rng = np.random.default_rng(cfg.seed)
+    n_ellipse, n_cloud = split(cfg)
+    # error histories (relative to the semi-major axis; the angle in radians), preallocated
+    errors = np.full((n_ellipse, 3), np.nan)  # (E, 3): centre, axes, angle
+    widths = np.full((n_ellipse, 2), np.nan)  # (E, 2): 95% widths of centre_x and semi_major
+    gaps = np.full((max(n_cloud, 1), 2), np.nan)  # (C, 2): gap of the wide / tight cloud centre
+    last: dict[str, float] = {}
+    for i in range(n_ellipse):
+        arc, noise, _ = schedule(cfg, i)
+        truth, points = ellipse_data(cfg, i, rng)
+        fit = CloudRegression("ellipse", n_boot=cfg.boot, random_state=rng).fit(points)
+        est, true = fit.params_, truth.as_array()
+        angle_error = abs((est[4] - true[4] + np.pi / 2) % np.pi - np.pi / 2)
+        errors[i] = [
+            np.linalg.norm(est[:2] - true[:2]) / SEMI_MAJOR,
+            max(abs(est[2] - true[2]), abs(est[3] - true[3])) / SEMI_MAJOR,
+            angle_error,
+        ]
+        ci = fit.confidence_intervals()
+        widths[i] = [
+            (ci["centre_x"][1] - ci["centre_x"][0]) / SEMI_MAJOR,
+            (ci["semi_major"][1] - ci["semi_major"][0]) / SEMI_MAJOR,
+        ]
+        inner, outer = fit.prediction_band(CURVE_T)  # (T, 2) each
+        shown = fit.boot_params_[:SHOWN_BOOT]  # (S, 5)
+        boot_curves = np.stack(
+            [EllipseGeometry(p[:2], p[2], p[3], p[4]).point(CURVE_T) for p in shown]
+        )  # (S, T, 2); a loop over 24 drawn curves, not over samples
+        last = {"arc": arc, "noise": noise}
+        for k, name in enumerate(PARAMS):
+            last[f"true_{name}"] = true[k]
+            last[f"fit_{name}"] = est[k]
+            last[f"ci_width_{name}"] = ci[name][1] - ci[name][0]
+        last |= {
+            "err_centre": errors[i, 0],
+            "err_axes": errors[i, 1],
+            "err_angle": errors[i, 2],
+            "sigma_hat": fit.sigma_,
+        }
+        yield Frame(
+            step=i,
+            arrays={
+                "points": points,
+                "truth": truth.point(CURVE_T),
+                "fit": fit.geometry_.point(CURVE_T),
+                "inner": inner,
+                "outer": outer,
+                "boot": boot_curves,
+                "params": est,
+                # full-length copies, NaN where later data sets will go: each frame stays
+                # self-contained and the panels know their final length
+                "errors": errors.copy(),
+                "widths": widths.copy(),
+                "counts": np.array([n_ellipse, n_cloud]),
+            },
+            scalars=dict(last),
+            text={"phase": "ellipse"},
+            poster=i == n_ellipse - 1,
+        )
+    for j in range(n_cloud):
+        spread = 0.35 + 0.65 * j / max(n_cloud - 1, 1)  # the wide cloud's sd grows to 1.0
+        n_tight = cfg.points - cfg.points // 3
+        tight = rng.normal([-1.4, -0.3], 0.35, (n_tight, 2))  # (n1, 2)
+        wide = rng.normal([1.5, 0.6], spread, (cfg.points // 3, 2))  # (n2, 2)
+        X = np.concatenate([tight, wide])  # (N, 2)
+        model = ProductCentres(p=2.0, random_state=rng).fit(X)
+        kmeans, _ = two_means(X, model.init_)
+        # name the centres: 0 = the one nearer the tight cloud
+        product = model.centres_[np.argsort(model.centres_[:, 0])]  # (2, 2)
+        kmeans = kmeans[np.argsort(kmeans[:, 0])]  # (2, 2)
+        gaps[j] = np.linalg.norm(product - kmeans, axis=1)[::-1]
+        yield Frame(
+            step=n_ellipse + j,
+            arrays={
+                "cloud": X,
+                "labels": model.predict(X),
+                "product": product,
+                "kmeans": kmeans,
+                "true_centres": np.array([[-1.4, -0.3], [1.5, 0.6]]),
+                "errors": errors,
+                "widths": widths,
+                "gaps": gaps.copy(),
+                "counts": np.array([n_ellipse, n_cloud]),
+            },
+            scalars=last
+            | {
+                "wide_spread": spread,
+                "gap_wide_centre": gaps[j, 0],
+                "gap_tight_centre": gaps[j, 1],
+                "product_objective": model.objective_,
+                "product_gradient": float(np.abs(model.gradient_).max()),
+            },
+            text={"phase": "clouds"},
+            poster=False,
+        )
+
+
+# ------------------------------------------------------------------------------- drawing
+def _setup(canvas: Canvas, frame: Frame) -> dict:
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Polygon
+
+    fig = canvas.figure
+    main = fig.add_axes((0.03, 0.06, 0.50, 0.82))
+    err = fig.add_axes((0.62, 0.66, 0.35, 0.22))
+    wid = fig.add_axes((0.62, 0.37, 0.35, 0.19))
+    gap = fig.add_axes((0.62, 0.08, 0.35, 0.19))
+    main.set(xlim=XLIM, ylim=YLIM, xticks=[], yticks=[], aspect="equal")
+    for side in main.spines.values():
+        side.set_color(MUTED)
+    band = Polygon(np.zeros((3, 2)), closed=True, color=PALETTE[5], alpha=0.25, lw=0, zorder=1)
+    main.add_patch(band)
+    boot = LineCollection([], colors=PALETTE[5], linewidths=0.6, alpha=0.5, zorder=2)
+    main.add_collection(boot)
+    dots = main.scatter([], [], s=10, color=INK, alpha=0.7, lw=0, zorder=3)
+    (truth,) = main.plot([], [], ls="--", color=MUTED, lw=1.6, zorder=4, label="true ellipse")
+    (fit,) = main.plot([], [], color=PALETTE[0], lw=2.4, zorder=5, label="fitted ellipse")
+    (kmeans,) = main.plot(
+        [], [], "o", ms=12, mfc="none", mec=PALETTE[3], mew=2.2, zorder=6, label="k-means centres"
+    )
+    (product,) = main.plot(
+        [], [], "X", ms=11, color=PALETTE[2], mec="white", zorder=7, label="product centres"
+    )
+    (true_c,) = main.plot([], [], "+", ms=12, color=INK, mew=1.5, zorder=6, label="true centres")
+    main.plot([], [], color=PALETTE[5], lw=6, alpha=0.4, label="bootstrap 95% band")
+    main.legend(loc="lower left", fontsize=SMALL_SIZE, frameon=False, ncol=2)
+    title = fig.text(0.03, 0.93, "", fontsize=TITLE_SIZE, color=INK)
+    n_ellipse, n_cloud = frame.arrays["counts"]
+    lines = {}
+    for ax, keys, labels, head in (
+        (
+            err,
+            ("centre", "axes", "angle"),
+            ("centre / a", "axes / a", "angle (rad)"),
+            "fit error per data set (log)",
+        ),
+        (
+            wid,
+            ("w_centre", "w_major"),
+            ("centre x / a", "semi-major / a"),
+            "bootstrap 95% interval width (log)",
+        ),
+        (
+            gap,
+            ("g_wide", "g_tight"),
+            ("wide cloud", "tight cloud"),
+            "product vs k-means centre gap",
+        ),
+    ):
+        style_axes(ax)
+        ax.set_title(head, fontsize=SMALL_SIZE + 1, color=INK, loc="left")
+        for k, (key, label) in enumerate(zip(keys, labels, strict=True)):
+            (lines[key],) = ax.plot([], [], color=PALETTE[k], lw=1.6, label=label)
+        ax.legend(fontsize=SMALL_SIZE - 1, frameon=False, loc="upper right", ncol=3)
+    # fixed limits, so the panels can be frozen into the background (see freeze_background)
+    err.set_yscale("log")
+    err.set_ylim(1e-4, 2)
+    wid.set_yscale("log")
+    wid.set_ylim(3e-3, 0.3)
+    gap.set_ylim(0, 0.6)
+    for ax in (err, wid):
+        ax.set_xlim(1, max(n_ellipse, 2))
+    gap.set_xlim(n_ellipse + 1, n_ellipse + max(n_cloud, 2))
+    gap.set_xlabel("data set", fontsize=SMALL_SIZE)
+    live = [band, boot, dots, truth, fit, kmeans, product, true_c, title, *lines.values()]
+    freeze_background(fig, live)
+    return {
+        "band": band,
+        "boot": boot,
+        "dots": dots,
+        "truth": truth,
+        "fit": fit,
+        "kmeans": kmeans,
+        "product": product,
+        "true_c": true_c,
+        "title": title,
+        "lines": lines,
+        "axes": (err, wid, gap),
+    }
+
+
+def draw(frame: Frame, canvas: Canvas) -> None:
+    from matplotlib.colors import to_rgba
+
+    art = canvas.store.get("art") or canvas.store.setdefault("art", _setup(canvas, frame))
+    a, s = frame.arrays, frame.scalars
+    errors, widths = a["errors"], a["widths"]  # (E, 3), (E, 2), NaN for later data sets
+    n_ellipse = len(errors)
+    steps = np.arange(1, n_ellipse + 1)
+    for k, key in enumerate(("centre", "axes", "angle")):
+        art["lines"][key].set_data(steps, errors[:, k])
+    for k, key in enumerate(("w_centre", "w_major")):
+        art["lines"][key].set_data(steps, widths[:, k])
+    if frame.text["phase"] == "ellipse":
+        art["band"].set_xy(np.concatenate([a["outer"], a["inner"][::-1]]))
+        art["boot"].set_segments(list(a["boot"]))
+        art["dots"].set_offsets(a["points"])
+        art["dots"].set_facecolor(INK)
+        art["truth"].set_data(*a["truth"].T)
+        art["fit"].set_data(*a["fit"].T)
+        sa, sb = a["params"][2:4]
+        art["title"].set_text(
+            f"Set {frame.step + 1}: arc {s['arc']:.0%}, noise {s['noise']:.1%} of a; fit"
+            f" a = {sa:.2f} (true {s['true_semi_major']:.2f}), b = {sb:.2f}"
+            f" ({s['true_semi_minor']:.2f})"
+        )
+        return
+    # two-cloud part: hide the ellipse artists, show the clouds and both answers
+    for key in ("truth", "fit"):
+        art[key].set_data([], [])
+    art["band"].set_xy(np.zeros((3, 2)))
+    art["boot"].set_segments([])
+    art["dots"].set_offsets(a["cloud"])
+    colours = np.array([to_rgba(PALETTE[0]), to_rgba(PALETTE[1])])  # (2, 4)
+    art["dots"].set_facecolor(colours[a["labels"]])
+    art["product"].set_data(*a["product"].T)
+    art["kmeans"].set_data(*a["kmeans"].T)
+    art["true_c"].set_data(*a["true_centres"].T)
+    gaps = a["gaps"]  # (C, 2), NaN for later data sets
+    x = n_ellipse + 1 + np.arange(len(gaps))
+    art["lines"]["g_wide"].set_data(x, gaps[:, 0])
+    art["lines"]["g_tight"].set_data(x, gaps[:, 1])
+    art["title"].set_text(
+        f"Set {frame.step + 1}: two clouds, wide sd {s['wide_spread']:.2f}; product"
+        f" centres vs k-means: gap {s['gap_wide_centre']:.2f}"
+    )
