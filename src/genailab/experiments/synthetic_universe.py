@@ -1,0 +1,317 @@
+"""A synthetic universe after Vincent Granville ("Synthetic Data and Generative AI"; his
+1-minute data videos): a spinning disc of stars pulls on itself with the force law
+`a_i = G sum_j m_j (r_j - r_i) / (d^2 + eps^2)^(p/2)`, `p = 3` being softened Newton and
+`p = 0.5` or `-0.5` his exotic laws where the pull grows with distance. Blue stars have positive
+mass and red ones negative mass, which flips the sign of every pull they take part in: a
+negative star is drawn towards positive ones, which flee it. Stars that come close merge, with a
+ring flashing where it happens, and the merged star grows with the sum of the masses, keeping
+the total momentum exactly (Granville's original does not). The panels follow the number of
+stars, the largest mass, the energy (mergers spend it; the integrator keeps what is left) and
+the momentum error, which stays at round-off. The last frames draw the collision graph, who
+absorbed whom, at the stars' starting places: each merger tree is a colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from genailab.lab.frame import Frame
+from genailab.lab.registry import experiment
+from genailab.video import Canvas
+from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+
+MASS_MEAN, MASS_SD = 1.25, 0.75  # Granville's N(1.25, 0.75) for the mass magnitudes
+RADIUS = 1.0  # the starting disc
+VIEW = 1.6 * RADIUS  # half-width of the fixed view
+GRAPH_SHARE = 0.1  # share of the video spent drawing the collision graph
+
+
+@experiment(
+    name="synthetic-universe",
+    chapter="Granville's data videos",
+    title="A synthetic universe with negative masses and mergers",
+)
+@dataclass
+class Config:
+    stars: int = 600
+    steps: int = 1500
+    law: float = 3.0  # p in (d^2 + eps^2)^(p/2): 3 is Newton, 0.5 and -0.5 Granville's exotic laws
+    negative_share: float = 0.05  # share of stars with negative mass (N(1.25, 0.75) gives ~5%)
+    repulsive: bool = False  # G < 0: like-signed masses repel
+    spin: float = 1.0  # starting rotation rate of the disc (1 roughly balances the pull)
+    dt: float = 0.002
+    softening: float = 0.05
+    merge_distance: float = 0.02
+    frames: int = 150  # frames of simulation, plus ~10% for the collision graph
+    threads: int = 1  # torch threads (one is fastest at these sizes on a small machine)
+    seed: int = 0
+    QUICK = dict(stars=200, steps=240, dt=0.005, frames=24)
+
+    def __post_init__(self) -> None:
+        for key, low in (("stars", 2), ("steps", 1), ("frames", 2), ("threads", 1)):
+            if getattr(self, key) < low:
+                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+        if not 0 <= self.negative_share <= 1:
+            raise ValueError(f"negative_share must be in [0, 1], got {self.negative_share}")
+        for key in ("dt", "softening", "merge_distance"):
+            value = getattr(self, key)
+            if not (np.isfinite(value) and value >= (0 if key != "dt" else 1e-12)):
+                accepted = "> 0" if key == "dt" else ">= 0"
+                raise ValueError(f"{key} must be a finite number {accepted}, got {value}")
+        if not np.isfinite(self.law) or not np.isfinite(self.spin):
+            raise ValueError(f"law and spin must be finite, got law={self.law}, spin={self.spin}")
+
+
+def _graph_frames(cfg: Config) -> int:
+    return max(3, round(GRAPH_SHARE / (1 - GRAPH_SHARE) * cfg.frames))
+
+
+def frame_count(cfg: Config) -> int:
+    """The simulation frames (the start, then one per recorded step) and the graph frames."""
+    every = max(1, cfg.steps // cfg.frames)
+    return 1 + -(-cfg.steps // every) + _graph_frames(cfg)
+
+
+def frames(cfg: Config) -> Iterator[Frame]:
+    # Imported here: torch takes seconds to import, and the registry imports every experiment.
+    import torch
+
+    from genailab.simulate import Universe, connected_components
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        yield from _frames(cfg, Universe, connected_components)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
+    G = (-1.0 if cfg.repulsive else 1.0) / (cfg.stars * MASS_MEAN)  # G * total mass ~ 1
+    universe = Universe(
+        cfg.stars,
+        mass_mean=MASS_MEAN,
+        mass_sd=MASS_SD,
+        negative_share=cfg.negative_share,
+        law=cfg.law,
+        G=G,
+        softening=cfg.softening,
+        dt=cfg.dt,
+        merge_distance=cfg.merge_distance,
+        radius=RADIUS,
+        velocity_sd=0.05,
+        spin=cfg.spin,
+        device="cpu",
+        track_energy=True,
+        random_state=cfg.seed,
+    ).initialize()
+    every = max(1, cfg.steps // cfg.frames)
+    count = 1 + -(-cfg.steps // every)
+    # Histories fill preallocated arrays; each frame holds views of the rows written so far.
+    names = ("time", "alive", "max_mass", "energy", "energy_kept", "momentum_error")
+    history = {name: np.full(count, np.nan) for name in names}
+    start = universe.state()
+    start_positions, start_masses = start.positions, start.masses  # (N, 2), (N,)
+    total_time = cfg.steps * cfg.dt
+    scales = {}
+    scalars: dict[str, float] = {}
+    for k, state in enumerate(universe.run(cfg.steps, record_every=every, energy=True)):
+        if k == 0:
+            scales["energy"] = abs(state.kinetic) + abs(state.potential)
+            scales["energy0"] = state.energy
+            scales["momentum0"] = state.momentum
+            scales["momentum"] = 0.0
+        # |P - P0| relative to sum |m| |v|, the size momentum errors are measured against
+        speeds = np.linalg.norm(state.velocities, axis=1)  # (n,)
+        scales["momentum"] = max(scales["momentum"], float(np.abs(state.masses) @ speeds))
+        momentum_error = np.linalg.norm(state.momentum - scales["momentum0"]) / scales["momentum"]
+        kept = state.energy - state.merge_energy  # what the integrator alone should conserve
+        row = (state.time, len(state.ids), np.abs(state.masses).max(), state.energy, kept)
+        for name, value in zip(names, (*row, momentum_error), strict=True):
+            history[name][k] = value
+        # where this frame's mergers happened: at the absorbers, which kept their ids (an
+        # absorber swallowed in turn before this frame shows at its own absorber's place)
+        absorbers = state.merges[np.isin(state.merges[:, 0], state.ids), 0]
+        where = np.searchsorted(state.ids, absorbers)  # ids stay sorted: rows are only dropped
+        scalars = {
+            "stars_alive": len(state.ids),
+            "merges": cfg.stars - len(state.ids),
+            "max_mass": float(np.abs(state.masses).max()),
+            "momentum_drift": float(np.nanmax(history["momentum_error"][: k + 1])),
+            "energy_drift": float(
+                np.nanmax(np.abs(history["energy_kept"][: k + 1] - scales["energy0"]))
+                / scales["energy"]
+            ),
+        }
+        yield Frame(
+            step=state.step,
+            arrays={
+                "positions": state.positions,
+                "masses": state.masses,
+                "flashes": state.positions[where],
+                **{name: values[: k + 1] for name, values in history.items()},
+                "total_time": np.array(total_time),
+            },
+            scalars=scalars,
+            text={"law": f"{cfg.law:g}", "phase": "universe"},
+            poster=state.step == cfg.steps,
+        )
+
+    # The collision graph, edges appearing in the order the mergers happened.
+    edges = universe.collision_edges_  # (E, 3): absorber, absorbed, step
+    labels = connected_components(edges, cfg.stars)  # (N,)
+    roots, tree = np.unique(labels[edges[:, 0]], return_inverse=True) if len(edges) else ([], [])
+    sizes = np.bincount(labels, minlength=cfg.stars)  # (N,) stars per tree, at each root
+    segments = np.stack([start_positions[edges[:, 0]], start_positions[edges[:, 1]]], 1)
+    survivors = universe.state()
+    graph_scalars = {**scalars, "merger_trees": len(roots), "largest_tree": int(sizes.max())}
+    shown = _graph_frames(cfg)
+    for g in range(shown):
+        upto = round(len(edges) * (g + 1) / shown)
+        yield Frame(
+            step=cfg.steps,
+            arrays={
+                "start_positions": start_positions,
+                "start_masses": start_masses,
+                "segments": segments[:upto],  # (e, 2, 2)
+                "tree": np.asarray(tree)[:upto],  # (e,) merger tree of each edge
+                "survivors": start_positions[survivors.ids],
+                "survivor_masses": survivors.masses,
+                **{name: values for name, values in history.items()},
+                "total_time": np.array(total_time),
+            },
+            scalars=graph_scalars,
+            text={"law": f"{cfg.law:g}", "phase": "graph", "until": f"{edges[upto - 1, 2]}"}
+            if upto
+            else {"law": f"{cfg.law:g}", "phase": "graph", "until": "0"},
+        )
+
+
+# ------------------------------------------------------------------------------- drawing
+POSITIVE, NEGATIVE, FLASH = PALETTE[0], PALETTE[3], PALETTE[2]
+TREE_COLOURS = np.array([PALETTE[i] for i in (1, 2, 4, 5, 7)])  # not the two mass colours
+GRAPH_KEY = ("\u25cf survivor", "\u2014 merger (colour = tree)", "\u00b7 starting place")
+
+
+def _sizes(masses: np.ndarray) -> np.ndarray:
+    return np.clip(6.0 * np.abs(masses), 2.0, 900.0)  # marker area ~ |mass|
+
+
+def _colours(masses: np.ndarray) -> np.ndarray:
+    return np.where(masses >= 0, POSITIVE, NEGATIVE)
+
+
+def _setup(canvas: Canvas, frame: Frame) -> dict:
+    from matplotlib.collections import LineCollection
+
+    fig = canvas.figure
+    main = fig.add_axes((0.02, 0.03, 0.50, 0.86))
+    main.set(xlim=(-VIEW, VIEW), ylim=(-VIEW, VIEW), xticks=[], yticks=[], aspect="equal")
+    for side in main.spines.values():
+        side.set_color(MUTED)
+    stars = main.scatter([], [], s=[], linewidths=0, alpha=0.85, zorder=3)
+    rings = main.scatter([], [], s=260, facecolors="none", edgecolors=FLASH, lw=2.0, zorder=4)
+    graph = LineCollection([], linewidths=1.2, alpha=0.9, zorder=2)
+    main.add_collection(graph)
+    starts = main.scatter([], [], s=4, color=MUTED, linewidths=0, zorder=1)
+    # A key in plain text: legends cost more to draw than the rest of the frame.
+    key_texts = [
+        main.text(x, 0.02, label, color=colour, fontsize=SMALL_SIZE + 1, transform=main.transAxes)
+        for x, label, colour in (
+            (0.02, "\u25cf positive mass", POSITIVE),
+            (0.31, "\u25cf negative mass", NEGATIVE),
+            (0.61, "\u25cb merger (this frame)", FLASH),
+        )
+    ]
+    title = fig.text(0.02, 0.93, "", fontsize=TITLE_SIZE, color=INK)
+    total_time = float(frame.arrays["total_time"])
+    panels = {}
+    specs = (
+        ("alive", "stars alive"),
+        ("max_mass", "largest |mass|"),
+        ("energy", "energy: total (orange), net of mergers (dashed)"),
+        ("momentum_error", "momentum error |P - P0| / sum |m v|"),
+    )
+    for row, (key, label) in enumerate(specs):
+        ax = fig.add_axes((0.60, 0.72 - row * 0.215, 0.37, 0.14))
+        style_axes(ax)
+        ax.text(0, 1.06, label, fontsize=SMALL_SIZE + 1, color=INK, transform=ax.transAxes)
+        ax.locator_params(axis="y", nbins=3)
+        ax.set_xlim(0, total_time)
+        if row < 3:
+            ax.set_xticklabels([])
+        panels[key] = ax
+    panels["momentum_error"].set_xlabel("simulated time")
+    panels["momentum_error"].set(yscale="log", ylim=(1e-18, 1e-10), yticks=[1e-17, 1e-14, 1e-11])
+    lines = {
+        "alive": panels["alive"].plot([], [], color=PALETTE[0], lw=1.8)[0],
+        "max_mass": panels["max_mass"].plot([], [], color=PALETTE[4], lw=1.8)[0],
+        "energy": panels["energy"].plot([], [], color=PALETTE[1], lw=1.8)[0],
+        "energy_kept": panels["energy"].plot([], [], color=INK, lw=1.2, ls="--")[0],
+        "momentum_error": panels["momentum_error"].plot([], [], color=PALETTE[2], lw=1.8)[0],
+    }
+    return {
+        "stars": stars,
+        "rings": rings,
+        "graph": graph,
+        "starts": starts,
+        "title": title,
+        "key": key_texts,
+        "panels": panels,
+        "lines": lines,
+        "count": int(frame.arrays["positions"].shape[0]),
+    }
+
+
+def _draw_panels(art: dict, a: dict[str, np.ndarray]) -> None:
+    t = a["time"]
+    for key, line in art["lines"].items():
+        values = a[key]
+        if key == "momentum_error":
+            values = np.maximum(values, 1e-17)  # an exact zero still shows, at the floor
+        line.set_data(t, values)
+    panels = art["panels"]
+    panels["alive"].set_ylim(0, art["count"] * 1.05)
+    panels["max_mass"].set_ylim(0, 1.1 * np.nanmax(a["max_mass"]))
+    both = np.concatenate([a["energy"], a["energy_kept"]])
+    low, high = np.nanmin(both), np.nanmax(both)
+    pad = 0.1 * (high - low) + 1e-9 * max(1.0, abs(high))
+    panels["energy"].set_ylim(low - pad, high + pad)
+
+
+def draw(frame: Frame, canvas: Canvas) -> None:
+    art = canvas.store.get("art") or canvas.store.setdefault("art", _setup(canvas, frame))
+    a, law = frame.arrays, frame.text["law"]
+    _draw_panels(art, a)
+    if frame.text["phase"] == "universe":
+        masses = a["masses"]
+        art["stars"].set_offsets(a["positions"])
+        art["stars"].set_sizes(_sizes(masses))
+        art["stars"].set_color(_colours(masses))
+        art["rings"].set_offsets(a["flashes"].reshape(-1, 2))
+        negative = int((masses < 0).sum())
+        art["title"].set_text(
+            f"Force law p = {law}, time {a['time'][-1]:.2f}: {len(masses)} stars "
+            f"({negative} negative), {frame.scalars['merges']:.0f} mergers so far"
+        )
+        return
+    # The collision graph: merger lines between starting places, one colour per tree.
+    art["rings"].set_offsets(np.zeros((0, 2)))
+    art["starts"].set_offsets(a["start_positions"])
+    art["graph"].set_segments(a["segments"])
+    art["graph"].set_color(TREE_COLOURS[a["tree"] % len(TREE_COLOURS)])
+    art["stars"].set_offsets(a["survivors"])
+    art["stars"].set_sizes(_sizes(a["survivor_masses"]))
+    art["stars"].set_color(_colours(a["survivor_masses"]))
+    art["stars"].set_alpha(0.35)
+    for text, label, x in zip(art["key"], GRAPH_KEY, (0.02, 0.22, 0.68), strict=True):
+        text.set_text(label)
+        text.set_x(x)
+        text.set_color(INK if label[0] == "\u2014" else MUTED)
+    art["title"].set_text(
+        f"Collision graph up to step {frame.text['until']}: {len(a['segments'])} mergers in "
+        f"{frame.scalars['merger_trees']:.0f} trees, drawn where the stars started"
+    )

@@ -1,0 +1,95 @@
+"""The ai-art video's figures against closed forms and direct calls of the simulate API."""
+
+import numpy as np
+import pytest
+
+from genailab.experiments.ai_art import exponents, revealed_terms
+from genailab.lab import iterate_frames
+from genailab.simulate import basins, eta_partial_sums, family
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return list(iterate_frames("ai-art", quick=True))
+
+
+def _parts(frames):
+    orbits = [f for f in frames if f.text["part"] == "orbits"]
+    sweep = [f for f in frames if f.text["part"] == "basins"]
+    return orbits, sweep
+
+
+def test_orbits_are_the_eta_partial_sums_and_reach_their_limits(frames):
+    orbits, _ = _parts(frames)
+    last = orbits[-1]
+    s = exponents()
+    n = last.arrays["orbits"].shape[1]
+    expected = eta_partial_sums(s, n)
+    np.testing.assert_allclose(last.arrays["orbits"][..., 0], expected.real, atol=1e-13)
+    np.testing.assert_allclose(last.arrays["orbits"][..., 1], expected.imag, atol=1e-13)
+    limits = last.arrays["limits"]
+    # s on the critical line at zeros of zeta: eta(s) = (1 - 2^(1-s)) zeta(s) = 0
+    assert np.abs(limits[[0, 2]]).max() < 1e-12
+    assert np.hypot(*limits[1]) > 0.3 and np.hypot(*limits[3]) > 0.3  # off the line: not zero
+    # the distance left after n terms is half the next term, |(n+1)^-s| / 2 = (n+1)^-sigma / 2
+    for i, sigma in enumerate(s.real):
+        assert last.scalars[f"orbit_{i + 1}_error"] == pytest.approx(
+            0.5 * (n + 1) ** -sigma, rel=0.05
+        )
+
+
+def test_terms_are_revealed_one_frame_at_a_time_to_the_end(frames):
+    orbits, _ = _parts(frames)
+    shown = [int(f.text["n"]) for f in orbits]
+    assert shown == revealed_terms(800, 10).tolist()
+    assert np.all(np.diff(shown) >= 1) and shown[-1] == 800
+    assert revealed_terms(3000, 80)[-1] == 3000
+    # the camera ends centred on the limit
+    last = orbits[-1]
+    view = last.arrays["view"]  # (4, 4) x0, y0, x1, y1
+    centre = np.stack([(view[:, 0] + view[:, 2]) / 2, (view[:, 1] + view[:, 3]) / 2], axis=1)
+    np.testing.assert_allclose(centre, last.arrays["limits"], atol=1e-12)
+
+
+def test_sweep_frames_are_the_basins_of_the_family(frames):
+    _, sweep = _parts(frames)
+    sweep_frames = 8  # the QUICK preset
+    assert len(sweep) == sweep_frames + 1  # one held frame
+    for k in (0, sweep_frames - 1):
+        f = sweep[k]
+        params = family(k / (sweep_frames - 1))
+        assert (f.scalars["rho"], f.scalars["lam"]) == pytest.approx(params)
+        direct = basins(params, resolution=96, bounds=((-8, 8), (-8, 8)), n_iter=500)
+        np.testing.assert_array_equal(f.arrays["labels"], direct.labels)
+        assert f.scalars["attractors"] == direct.n_attractors
+        shares = f.arrays["shares"]
+        assert shares.sum() + f.scalars["unsettled_share"] == pytest.approx(1.0)
+        assert f.scalars["largest_basin_share"] == pytest.approx(shares[0])
+        # every period-1 attractor solves rho x = lam sin y, rho y = lam sin x
+        rho, lam = params
+        for (x, y), period in zip(f.arrays["attractors"], f.arrays["periods"], strict=True):
+            if period == 1:
+                assert rho * x == pytest.approx(lam * np.sin(y), abs=1e-6)
+                assert rho * y == pytest.approx(lam * np.sin(x), abs=1e-6)
+
+
+def test_final_frame_holds_the_whole_contact_sheet(frames):
+    _, sweep = _parts(frames)
+    final = sweep[-1]
+    assert sweep[-2].poster and not final.poster
+    params = final.arrays["sheet_params"]
+    assert len(params) == 8  # QUICK: every sweep frame gets a thumbnail
+    for j, f in enumerate(sweep[:-1]):
+        np.testing.assert_allclose(params[j], [f.scalars["rho"], f.scalars["lam"]])
+        np.testing.assert_array_equal(final.arrays["sheet_labels"][j], f.arrays["labels"])
+    # the final family member, rho = 1, lam = 2.5: nine attractors, five of them 2-cycles
+    assert final.scalars["attractors"] == 9
+    assert int(np.sum(final.arrays["periods"] == 2)) == 5
+    assert final.scalars["abs_eta_at_zero_1"] < 1e-12
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="resolution must be at least 24, got 8"):
+        list(iterate_frames("ai-art", quick=True, overrides={"resolution": 8}))
+    with pytest.raises(ValueError, match="orbit_frames must be at most terms"):
+        list(iterate_frames("ai-art", quick=True, overrides={"orbit_frames": 900}))

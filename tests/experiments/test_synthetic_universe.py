@@ -1,0 +1,99 @@
+"""The synthetic-universe video: mass and momentum kept through the mergers, the energy books
+balanced, the collision graph's components are the surviving stars, and the flags work."""
+
+import numpy as np
+import pytest
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from genailab.experiments.synthetic_universe import Config, frame_count
+from genailab.lab import iterate_frames
+
+NAME = "synthetic-universe"
+
+
+def run(**overrides):
+    return list(iterate_frames(NAME, quick=True, overrides=overrides))
+
+
+@pytest.fixture(scope="module")
+def quick():
+    return run()
+
+
+def test_mass_and_momentum_are_kept_through_the_mergers(quick):
+    universe = [f for f in quick if f.text["phase"] == "universe"]
+    first, last = universe[0], universe[-1]
+    s = last.scalars
+    assert s["merges"] > 50 and s["stars_alive"] + s["merges"] == 200
+    # mergers add masses: the total mass never changes
+    assert last.arrays["masses"].sum() == pytest.approx(first.arrays["masses"].sum(), rel=1e-12)
+    assert s["max_mass"] == pytest.approx(np.abs(last.arrays["masses"]).max())
+    assert s["max_mass"] > 5 * np.abs(first.arrays["masses"]).max() / 2  # stars grew
+    assert s["momentum_drift"] < 1e-13  # round-off only
+    # energy: mergers change it, the integrator keeps the rest (measured 4e-4 of |K| + |U|)
+    assert s["energy_drift"] < 3e-3
+    assert abs(last.arrays["energy"][-1] - first.arrays["energy"][0]) > 10 * s["energy_drift"]
+    assert last.poster and last.step == 240
+
+
+def test_the_collision_graph_has_one_component_per_surviving_star(quick):
+    graph = [f for f in quick if f.text["phase"] == "graph"]
+    assert 3 <= len(graph) <= 0.15 * len(quick)  # the last ~10% of the video
+    final = graph[-1]
+    segments, s = final.arrays["segments"], final.scalars
+    assert len(segments) == s["merges"]
+    # rebuild the graph from its drawing: edge endpoints are the stars' starting places
+    start = final.arrays["start_positions"]  # (N, 2)
+    nodes = np.array(
+        [[np.flatnonzero((start == p).all(1))[0] for p in segments[:, k]] for k in (0, 1)]
+    ).T  # (E, 2)
+    graph_matrix = coo_matrix((np.ones(len(nodes)), (nodes[:, 0], nodes[:, 1])), shape=(200, 200))
+    components, label = connected_components(graph_matrix, directed=False)
+    assert components == s["stars_alive"]  # each tree ends in one surviving star
+    sizes = np.bincount(label)
+    assert s["merger_trees"] == np.sum(sizes > 1) and s["largest_tree"] == sizes.max()
+    # one colour index per tree: (tree of the edge, colour index) pairs are one-to-one
+    pairs = np.unique(np.stack([label[nodes[:, 0]], final.arrays["tree"]], 1), axis=0)
+    assert len(pairs) == len(np.unique(pairs[:, 0])) == len(np.unique(pairs[:, 1]))
+    # survivors are drawn at their own starting places, with the merged masses
+    assert final.arrays["survivor_masses"].sum() == pytest.approx(
+        final.arrays["start_masses"].sum(), rel=1e-12
+    )
+
+
+def test_frame_count_and_flashes(quick):
+    assert len(quick) == frame_count(Config(**Config.QUICK))
+    flashes = sum(len(f.arrays["flashes"]) for f in quick if f.text["phase"] == "universe")
+    assert 0 < flashes <= quick[-1].scalars["merges"]
+
+
+def test_negative_share_and_law_flags():
+    frames = run(negative_share=0.2, law=0.5, steps=40, frames=4)
+    masses = frames[0].arrays["masses"]
+    assert (masses < 0).sum() == 40  # exactly 20% of 200
+    assert frames[-1].text["law"] == "0.5"
+    assert frames[-1].scalars["energy_drift"] < 1e-4
+    assert frames[-1].scalars["momentum_drift"] < 1e-13
+
+
+def test_repulsion_spreads_the_stars():
+    def radii_and_merges(**overrides):
+        frames = [f for f in run(steps=120, frames=2, **overrides) if f.text["phase"] == "universe"]
+        radius = [np.median(np.linalg.norm(f.arrays["positions"], axis=1)) for f in frames]
+        return (radius[0], radius[-1]), frames[-1].scalars["merges"]
+
+    (r0, r_repel), merges_repel = radii_and_merges(repulsive=True)
+    (_, r_attract), merges_attract = radii_and_merges(repulsive=False)
+    # measured: median radius 0.71 at the start, 0.97 repelled, 0.72 attracted (spin balances)
+    assert r_repel > 1.2 * r0 and r_repel > 1.2 * r_attract
+    assert merges_repel < merges_attract
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"stars": 1}, {"negative_share": 1.5}, {"dt": 0.0}, {"merge_distance": -1.0}, {"frames": 1}],
+)
+def test_bad_config_raises(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        Config(**bad)
