@@ -15,9 +15,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from genailab.device import DeviceUnavailableError, available_devices, resolve_device
 from genailab.errors import ConfigError, GenailabError, UnknownNameError
 from genailab.lm import load_corpus
-from genailab.lm.device import DeviceUnavailableError, available_devices, resolve_device
 from genailab.lm.models import MODELS, build_model, model_from_config
 
 torch.set_num_threads(1)

@@ -252,7 +252,6 @@ def test_float32_follows_float64_over_a_short_run():
         {"law": float("inf")},
         {"dim": 4},
         {"dtype": "float16"},
-        {"device": "tpu"},
         {"G": "strong"},
     ],
 )
@@ -260,6 +259,13 @@ def test_bad_parameters_raise_value_error(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):
         Universe(**bad).initialize()
+
+
+def test_unknown_device_is_named():
+    from genailab.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"unknown device 'tpu'.*accepted: auto, cpu"):
+        Universe(device="tpu").initialize()
 
 
 def test_bad_arrays_and_run_arguments_raise_value_error():

@@ -32,6 +32,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from genailab.device import resolve_device
+
 Mode = Literal["majority", "random-neighbor"]
 MODES = ("majority", "random-neighbor")
 UNCLASSIFIED = -1
@@ -565,7 +567,7 @@ class BitmapClassifier:
             "resolution": (int(pair[0]), int(pair[1])),
             "window": int(w),
             "max_passes": int(self.max_passes),
-            "device": _resolve_device(self.device),
+            "device": resolve_device(self.device),
         }
 
     def _check_X(self, X) -> np.ndarray:
@@ -591,17 +593,3 @@ class BitmapClassifier:
     def _check_fitted(self) -> None:
         if not hasattr(self, "_labels"):
             raise ValueError("this BitmapClassifier is not fitted yet: call fit(X, y) first")
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}"
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} is not available on this machine (no cuda)")
-    return resolved

@@ -10,7 +10,7 @@
   a corpus, exact on any UTF-8 text.
 - :mod:`~genailab.lm.models`: the models (:data:`MODELS`: bigram, mlp, cnn, lstm, gpt), one
   interface, ids ``(B, T)`` -> next-token logits ``(B, T, V)``; :func:`build_model`,
-  :func:`model_from_config`; :func:`resolve_device` (:mod:`~genailab.lm.device`) picks the device.
+  :func:`model_from_config`; :func:`resolve_device` (:mod:`~genailab.device`) picks the device.
 - :mod:`~genailab.lm.train`: :func:`train` trains a model (:data:`PRESETS` of
   :class:`TrainConfig`), with checkpoints (:mod:`~genailab.lm.checkpoint`) and resume;
   :func:`load` (:mod:`~genailab.lm.sample`) rebuilds a run as a :class:`TrainedModel`, whose
@@ -23,6 +23,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from genailab.device import DEVICES, DeviceUnavailableError, resolve_device
 from genailab.lm.bpe import BPETokenizer
 from genailab.lm.checkpoint import CheckpointError
 from genailab.lm.corpus import (
@@ -33,7 +34,6 @@ from genailab.lm.corpus import (
     check_length,
     load_corpus,
 )
-from genailab.lm.device import DEVICES, DeviceUnavailableError, resolve_device
 from genailab.lm.inspect import attention_maps, logit_lens
 from genailab.lm.models import (
     GPT,

@@ -138,8 +138,8 @@ def load(path: str | os.PathLike[str], device: str = "cpu") -> TrainedModel:
     >>> text.startswith("The cat"), len(text), text == lm.generate("The cat", 20, seed=1)
     (True, 27, True)
     """
+    from genailab.device import resolve_device
     from genailab.lm import tokenizer_from_dict
-    from genailab.lm.device import resolve_device
     from genailab.lm.models import model_from_config
 
     ckpt = load_checkpoint(path)

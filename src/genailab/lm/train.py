@@ -574,7 +574,7 @@ class _Run:
         self.is_main = self.rank == 0
 
     def _setup(self, device: str) -> None:
-        from genailab.lm.device import resolve_device
+        from genailab.device import resolve_device
 
         self.world, self.rank, self.ddp = _init_distributed()
         self.device = resolve_device(device)

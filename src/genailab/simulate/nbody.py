@@ -65,6 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from genailab.device import resolve_device
+
 __all__ = [
     "Universe",
     "UniverseState",
@@ -220,20 +222,6 @@ def trajectories(states: Sequence[UniverseState], n_stars: int) -> tuple[np.ndar
     return positions, masses
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cpu":
-        return torch.device("cpu")
-    if isinstance(device, str) and (device == "cuda" or device.startswith("cuda:")):
-        if not torch.cuda.is_available():
-            raise ValueError(f"device '{device}' is not available here; use 'auto' or 'cpu'")
-        return torch.device(device)
-    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
-
-
 # ----------------------------------------------------------------------------- simulator
 class Universe:
     """An N-body universe of positive and negative masses, integrated with leapfrog (KDK).
@@ -382,7 +370,7 @@ class Universe:
         ``masses`` (N,). Returns ``self``.
         """
         self._validate()
-        self.device_ = _resolve_device(self.device)
+        self.device_ = resolve_device(self.device, float64=self.dtype == "float64")
         self.dtype_ = getattr(torch, self.dtype)
         given = [x for x in (positions, velocities, masses) if x is not None]
         n = len(given[0]) if given else int(self.n_stars)

@@ -1,8 +1,10 @@
-"""Pick the torch device a model trains on: ``"auto"`` takes cuda, then mps, then cpu.
+"""Pick the torch device a computation runs on: ``"auto"`` takes cuda, then mps, then cpu.
 
-Every torch path of :mod:`genailab.lm` is tested on the CPU and runs unchanged on a GPU; an
-explicit choice that this machine lacks is a clear error rather than a silent fallback, so
-a run never ends up on another device than the one asked for.
+Shared by every torch path of genailab (language models, the bitmap classifier, the N-body
+universe). Each is tested on the CPU and runs unchanged on a GPU; an explicit choice that this
+machine lacks is a clear error rather than a silent fallback, so a run never ends up on another
+device than the one asked for. Apple's mps has no float64, so a float64 computation asks with
+``float64=True`` and ``"auto"`` then skips it.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ def available_devices() -> list[str]:
     return [*found, "cpu"]
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
+def resolve_device(device: str | torch.device = "auto", float64: bool = False) -> torch.device:
     """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) or ``"mps"`` into a device.
 
     Parameters
     ----------
     device : str or torch.device, default "auto"
         ``"auto"`` picks cuda, then mps, then cpu.
+    float64 : bool, default False
+        The computation needs float64: ``"auto"`` skips mps, and asking for mps is an error.
 
     Raises
     ------
@@ -60,6 +64,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if not isinstance(device, str):
         raise UnknownNameError(f"unknown device {device!r} (accepted: {', '.join(DEVICES)})")
     available = available_devices()
+    if float64:
+        available = [d for d in available if d != "mps"]  # mps has no float64
     if device == "auto":
         return torch.device(available[0])
     kind, _, index = device.partition(":")
