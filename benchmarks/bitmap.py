@@ -33,22 +33,15 @@ from scipy.stats import multivariate_normal
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 
+from genailab.experiments.bitmap_classification import COVS, MEANS, PRIORS
+from genailab.experiments.bitmap_classification import sample_mixture as sample
 from genailab.learn import BitmapClassifier
 
-PRIORS = np.array([0.5, 0.3, 0.2])
-MEANS = np.array([[0.0, 0.0], [2.0, 1.0], [0.5, 2.5]])
-COVS = np.array([[[1.0, 0.3], [0.3, 0.8]], [[0.6, -0.2], [-0.2, 1.0]], [[1.2, 0.0], [0.0, 0.5]]])
-GOAL_S = 5.0
+GOAL_S = 5.0  # 800 x 800, 250 passes, 2 threads
 
 
-def sample(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` labelled points of the known mixture."""
-    y = rng.choice(len(PRIORS), size=n, p=PRIORS)  # (n,)
-    z = rng.standard_normal((n, 2))  # (n, 2)
-    X = MEANS[y] + np.einsum("nij,nj->ni", np.linalg.cholesky(COVS)[y], z)  # (n, 2)
-    return X, y
-
-
+# The mixture of the bitmap-classification video; the Bayes rule below is computed
+# independently of the video's, with SciPy's densities.
 def bayes_predict(X: np.ndarray) -> np.ndarray:
     """The Bayes-optimal rule: the class of largest prior x density under the true mixture."""
     parts = zip(PRIORS, MEANS, COVS, strict=True)
