@@ -140,6 +140,27 @@ class GraphIndex(NeighborIndex):
         self._stamps = np.zeros(1, np.int64)
         self._batch_scratch: tuple[np.ndarray, np.ndarray] | None = None  # made when needed
 
+    def last_search_visits(self) -> int:
+        """Nodes whose distance the last single-query search measured on the bottom layer.
+
+        The cost of a search, for comparison with brute force's ``n``: the short walk down the
+        upper levels (a few nodes per level) is not counted. Only single queries
+        (``kneighbors`` on one vector) record it; 0 before the first.
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(2000, 8))
+        >>> index = GraphIndex(M=8, ef=20, random_state=0).fit(X)
+        >>> _ = index.kneighbors(X[0], k=5)
+        >>> 0 < index.last_search_visits() < 2000
+        True
+        """
+        if not hasattr(self, "_visited"):
+            raise ValueError("this GraphIndex is not fitted yet; call fit(X) first")
+        if self._stamps[0] == 0:
+            return 0
+        return int(np.count_nonzero(self._visited[0] == self._stamps[0]))
+
     # ------------------------------------------------------------------ search
     def _search(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ef = self.ef

@@ -110,15 +110,13 @@ def graph_sweep(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Recall and distance computations per query of the graph at the beam widths ``EF_SWEEP``.
 
-    The count is the number of nodes the beam search measured: every node it measures is
-    stamped in the index's visited row (one stamp per query), so the stamps left after a single
-    query count its distance computations exactly. The short greedy walk down the upper levels
-    is not in that row and so not counted. NOTE: the stamps are internal to GraphIndex; if they
-    change, the counts come back NaN and the video shows the recall alone.
+    The count is :meth:`GraphIndex.last_search_visits` after each single query: the nodes
+    whose distance the beam search measured on the bottom layer (the short greedy walk down
+    the upper levels is not counted).
     """
     efs = np.unique([max(e, k) for e in EF_SWEEP])  # (E,)
     recalls = np.empty(efs.size)
-    costs = np.full(efs.size, np.nan)
+    costs = np.empty(efs.size)
     for j, ef in enumerate(efs):
         index.ef = int(ef)
         _, idx = index.kneighbors(Q, k=k)  # (q, k) a batch, for the recall
@@ -129,11 +127,8 @@ def graph_sweep(
 
 
 def _measured(index: GraphIndex, q: np.ndarray, k: int) -> float:
-    visited, stamps = getattr(index, "_visited", None), getattr(index, "_stamps", None)
-    if visited is None or stamps is None:
-        return np.nan
     index.kneighbors(q, k=k)
-    return float(np.count_nonzero(visited[0] == stamps[0]))
+    return float(index.last_search_visits())
 
 
 def frame_count(cfg: Config) -> int:
