@@ -77,7 +77,29 @@ def exact_search(
     return out_d, out_i
 
 
-class ExactIndex(NeighborIndex):
+class CentredVectors:
+    """The indexed rows with their mean moved to the origin, saved and restored as such.
+
+    A mixin of the indexes that compute ``||x||^2 - 2 q.x`` over stored rows (ExactIndex,
+    ProbabilisticANN); their ``_search`` subtracts ``center_`` from the queries.
+    """
+
+    def _build(self, X: np.ndarray) -> None:
+        # NOTE: centring keeps ||x||^2 small, so 2 q.x does not cancel most of its digits.
+        self.center_ = X.mean(axis=0, dtype=np.float64).astype(np.float32)  # (d,)
+        self._vectors = X - self.center_  # (n, d) float32
+        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)  # (n,)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"vectors": self._vectors + self.center_, "center": self.center_}
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        self.center_ = state["center"]
+        self._vectors = state["vectors"] - self.center_
+        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)
+
+
+class ExactIndex(CentredVectors, NeighborIndex):
     """Brute-force k-nearest-neighbour search: exact, and the reference for recall.
 
     Parameters
@@ -94,19 +116,5 @@ class ExactIndex(NeighborIndex):
     ([0, 1, 2], 0.0)
     """
 
-    def _build(self, X: np.ndarray) -> None:
-        # NOTE: centring keeps ||x||^2 small, so 2 q.x does not cancel most of its digits.
-        self.center_ = X.mean(axis=0, dtype=np.float64).astype(np.float32)  # (d,)
-        self._vectors = X - self.center_  # (n, d) float32
-        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)  # (n,)
-
     def _search(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return exact_search(Q - self.center_, self._vectors, k, self._x_sq)
-
-    def _state(self) -> dict[str, np.ndarray]:
-        return {"vectors": self._vectors + self.center_, "center": self.center_}
-
-    def _restore(self, state: dict[str, np.ndarray]) -> None:
-        self.center_ = state["center"]
-        self._vectors = state["vectors"] - self.center_
-        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)

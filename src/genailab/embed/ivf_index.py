@@ -45,6 +45,16 @@ _TABLE_FLOATS = 1 << 22  # queries per block * m * 2^bits: 16 MB of ADC tables p
 
 
 # ---------------------------------------------------------------- numba kernels
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _sq_dist(q, vectors, r):  # pragma: no cover
+    """||q - vectors[r]||^2 in float32: the inner loop of every list and bucket scan."""
+    s = np.float32(0.0)
+    for j in range(q.shape[0]):
+        t = q[j] - vectors[r, j]
+        s += t * t
+    return s
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _heap_push(hd, hi, d, i):  # pragma: no cover
     """Replace the root of the max-heap ``(hd, hi)`` by ``(d, i)`` and sift it down."""
@@ -114,17 +124,13 @@ _JIT = {"cache": True, "nogil": True, "fastmath": True}
 @numba.njit(**_JIT)
 def _query_flat(q, coarse, vectors, ids, offsets, nprobe, k, out_d, out_i):  # pragma: no cover
     """One query: exact distances to every row of its probed lists."""
-    d = q.shape[0]
     kk = min(k + 1, vectors.shape[0])  # one spare: a float32 near-tie at k is re-judged in f64
     lists = _nearest_lists(coarse, nprobe, offsets, kk)
     hd = np.full(kk, np.inf, dtype=np.float32)
     hi = np.full(kk, -1, dtype=np.int64)
     for li in lists:
         for r in range(offsets[li], offsets[li + 1]):
-            s = np.float32(0.0)
-            for j in range(d):
-                t = q[j] - vectors[r, j]
-                s += t * t
+            s = _sq_dist(q, vectors, r)
             if s < hd[0]:
                 _heap_push(hd, hi, s, r)
     _finish(q, vectors, ids, hi, k, out_d, out_i)
@@ -135,7 +141,6 @@ def _query_pq(
     q, coarse, T, codes, extra, vectors, ids, offsets, nprobe, k, rerank, out_d, out_i
 ):  # pragma: no cover
     """One query: ADC distances over its probed lists, then exact re-ranking of the best."""
-    d = q.shape[0]
     m = codes.shape[1]
     n = vectors.shape[0]
     kk = min(k + 1, n)
@@ -163,10 +168,7 @@ def _query_pq(
         r = hi[c]
         if r < 0:
             continue
-        s = np.float32(0.0)
-        for j in range(d):
-            t = q[j] - vectors[r, j]
-            s += t * t
+        s = _sq_dist(q, vectors, r)
         if s < ed[0]:
             _heap_push(ed, ei, s, r)
     _finish(q, vectors, ids, ei, k, out_d, out_i)

@@ -26,14 +26,13 @@ import numbers
 import numba
 import numpy as np
 
-from genailab.embed.ivf_index import _finish, _heap_push
+from genailab.embed.ivf_index import _finish, _heap_push, _sq_dist
 from genailab.embed.neighbor_index import NeighborIndex
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _query(q, keys, sorted_keys, order, vectors, ids, k, out_d, out_i):  # pragma: no cover
     """One query: the union of its buckets over tables and probes, exact top-k of it."""
-    d = q.shape[0]
     n = vectors.shape[0]
     n_tables, n_keys = keys.shape[0], keys.shape[1]
     kk = min(k + 1, n)
@@ -53,10 +52,7 @@ def _query(q, keys, sorted_keys, order, vectors, ids, k, out_d, out_i):  # pragm
                     continue
                 seen[r] = True
                 found += 1
-                s = np.float32(0.0)
-                for j in range(d):
-                    x = q[j] - vectors[r, j]
-                    s += x * x
+                s = _sq_dist(q, vectors, r)
                 if s < hd[0]:
                     _heap_push(hd, hi, s, r)
     if found < kk:
@@ -75,10 +71,7 @@ def _query(q, keys, sorted_keys, order, vectors, ids, k, out_d, out_i):  # pragm
                 continue
             seen[r] = True
             found += 1
-            s = np.float32(0.0)
-            for j in range(d):
-                x = q[j] - vectors[r, j]
-                s += x * x
+            s = _sq_dist(q, vectors, r)
             if s < hd[0]:
                 _heap_push(hd, hi, s, r)
     _finish(q, vectors, ids, hi, k, out_d, out_i)

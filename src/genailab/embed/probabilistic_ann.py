@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from genailab.embed.exact_index import CentredVectors
 from genailab.embed.neighbor_index import NeighborIndex, as_vectors, unit_rows
 
 _BLOCK_FLOATS = 1 << 22  # queries per block * batch * d: a 16 MB gathered block
@@ -85,7 +86,7 @@ class ProbeState:
     drawn: np.ndarray
 
 
-class ProbabilisticANN(NeighborIndex):
+class ProbabilisticANN(CentredVectors, NeighborIndex):
     """Granville's probabilistic nearest-neighbour search: random probes, keep the closest.
 
     See the module docstring: expected recall after ``p`` probes of ``n`` rows is
@@ -139,13 +140,6 @@ class ProbabilisticANN(NeighborIndex):
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if self.rework not in REWORK:
             raise ValueError(f"rework must be one of {REWORK}, got {self.rework!r}")
-
-    def _build(self, X: np.ndarray) -> None:
-        # nothing to learn: the method has no index. Centring keeps ||x||^2 small so that the
-        # expansion ||q||^2 - 2 q.x + ||x||^2 keeps its digits (as in ExactIndex).
-        self.center_ = X.mean(axis=0, dtype=np.float64).astype(np.float32)  # (d,)
-        self._vectors = X - self.center_  # (n, d)
-        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)  # (n,)
 
     # ---------------------------------------------------------------- the iterations
     def _iterate(self, Q: np.ndarray, k: int, iterations: int | None) -> Iterator[tuple]:
@@ -240,14 +234,6 @@ class ProbabilisticANN(NeighborIndex):
         exact = np.einsum("qkd,qkd->qk", diff, diff)  # (q, k)
         order = np.lexsort((idx, exact), axis=1)
         return np.take_along_axis(exact, order, axis=1), np.take_along_axis(idx, order, axis=1)
-
-    def _state(self) -> dict[str, np.ndarray]:
-        return {"vectors": self._vectors + self.center_, "center": self.center_}
-
-    def _restore(self, state: dict[str, np.ndarray]) -> None:
-        self.center_ = state["center"]
-        self._vectors = state["vectors"] - self.center_
-        self._x_sq = np.einsum("ij,ij->i", self._vectors, self._vectors)
 
 
 def _is_int(value: object, low: int) -> bool:
