@@ -15,7 +15,11 @@ NUMERIC = ["age", "bmi", "children", "charges"]
 
 def _insurance() -> pd.DataFrame:
     if not INSURANCE.exists():
-        pytest.skip(f"the data set is not at {INSURANCE}")
+        pytest.fail(
+            f"the data set is not at {INSURANCE}: the tests need "
+            "../shared/data beside the repository, as CI has it",
+            pytrace=False,
+        )
     return pd.read_csv(INSURANCE)
 
 

@@ -18,7 +18,11 @@ TELECOM = DATA / "telecom.csv"
 
 def _read(path: Path) -> pd.DataFrame:
     if not path.exists():
-        pytest.skip(f"the data set is not at {path}")
+        pytest.fail(
+            f"the data set is not at {path}: the tests need "
+            "../shared/data beside the repository, as CI has it",
+            pytrace=False,
+        )
     return pd.read_csv(path)
 
 
