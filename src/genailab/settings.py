@@ -8,8 +8,10 @@ names where it happened, the key and what is accepted.
 
 from __future__ import annotations
 
+import argparse
+import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from genailab.errors import ConfigError, suggest
@@ -90,3 +92,38 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
             raise ConfigError(f"--set expects key=value, got '{item}'")
         out[key.strip()] = value.strip()
     return out
+
+
+def bounded_number(kind: type, low: float, strict: bool = False) -> Callable[[str], Any]:
+    """An argparse ``type=`` that reads an int or a finite float at least (above) ``low``.
+
+    Examples
+    --------
+    >>> rows = bounded_number(int, 1)
+    >>> rows("20")
+    20
+    >>> rows("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer >= 1, got '0'
+    >>> bounded_number(float, 0, strict=True)("inf")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a finite number > 0, got 'inf'
+    """
+    what = "an integer" if kind is int else "a finite number"
+    bound = f"{'>' if strict else '>='} {low:g}"
+
+    def read(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        ok = value is not None and math.isfinite(value)
+        ok = ok and (value > low if strict else value >= low)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"expected {what} {bound}, got '{text}'")
+        return value
+
+    read.__name__ = f"{kind.__name__} {bound}"  # argparse names the type in some messages
+    return read

@@ -158,6 +158,9 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
         (("lm", "train", "--preset", "tiny", "--set", "lrr=1"), "did you mean 'lr'"),
         (("lm", "train", "--model", "rnn"), "invalid choice: 'rnn'"),
         (("lm", "frobnicate"), "invalid choice: 'frobnicate'"),
+        # inf once passed the check and crashed later converting the budget to steps
+        (("lm", "train", "--max-seconds", "inf"), "expected a finite number > 0, got 'inf'"),
+        (("lm", "sample", "x", "--max-tokens", "-1"), "expected an integer >= 0, got '-1'"),
     ],
 )
 def test_genailab_lm_errors_are_one_line_with_exit_2(args, fragment):

@@ -43,6 +43,7 @@ from genailab.atomic_write import atomic_path
 from genailab.errors import ConfigError, GenailabError, UnknownNameError, suggest
 from genailab.evaluate import TableError
 from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
+from genailab.settings import bounded_number
 
 # --method name -> class name in genailab.generate; only those importable there are offered.
 SYNTHESIZERS = {
@@ -71,26 +72,6 @@ def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got '{text}'")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got '{text}'")
-    return value
-
-
 def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``synth fit-sample`` and ``synth report`` to an ``add_subparsers()`` object.
 
@@ -103,7 +84,8 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
 
     f = verbs.add_parser("fit-sample", help="fit a synthesizer on DATA.csv, write synthetic rows")
     f.add_argument("data", metavar="DATA.csv", help="the real table (CSV with a header)")
-    f.add_argument("--rows", type=_positive_int, required=True, help="synthetic rows to write")
+    rows = bounded_number(int, 1)
+    f.add_argument("--rows", type=rows, required=True, help="synthetic rows to write")
     f.add_argument(
         "--method",
         default="extrapolate",
@@ -111,7 +93,7 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
         "(default extrapolate)",
     )
     f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    f.add_argument("--bandwidth", type=_nonnegative_float, help="kernel bandwidth v")
+    f.add_argument("--bandwidth", type=bounded_number(float, 0), help="kernel bandwidth v")
     f.add_argument(
         "--missing",
         choices=("resample", "drop"),

@@ -22,30 +22,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from genailab.settings import parse_assignments
+from genailab.settings import bounded_number, parse_assignments
 
 DEFAULT_OUT = "lm-out"
 MODEL_CHOICES = ("bigram", "mlp", "cnn", "lstm", "gpt")  # = genailab.lm.models.MODELS
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got '{text}'")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got '{text}'")
-    return value
 
 
 def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -63,8 +43,9 @@ def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument("--corpus", default="cats", help="'cats' (shipped) or a UTF-8 text file")
     t.add_argument("--model", choices=MODEL_CHOICES, help="the model (default gpt)")
     t.add_argument("--preset", default="cpu", choices=list(PRESETS), help="default: cpu")
-    t.add_argument("--max-iters", type=_nonnegative_int, help="optimization steps")
-    t.add_argument("--max-seconds", type=_positive_float, help="wall-time budget in seconds")
+    t.add_argument("--max-iters", type=bounded_number(int, 0), help="optimization steps")
+    seconds = bounded_number(float, 0, strict=True)
+    t.add_argument("--max-seconds", type=seconds, help="wall-time budget in seconds")
     t.add_argument("--out", default=DEFAULT_OUT, help=f"run folder (default {DEFAULT_OUT})")
     t.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
     t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
@@ -84,7 +65,7 @@ def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
     s = verbs.add_parser("sample", help="write text with a trained model")
     s.add_argument("folder", metavar="DIR", help="the --out folder of `lm train`")
     s.add_argument("--prompt", default="", help="text to continue (default: a new line)")
-    s.add_argument("--max-tokens", type=_nonnegative_int, default=400, help="default 400")
+    s.add_argument("--max-tokens", type=bounded_number(int, 0), default=400, help="default 400")
     s.add_argument("--temperature", type=float, default=0.8, help="default 0.8")
     s.add_argument("--top-k", type=int, help="sample among the k most likely tokens")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
