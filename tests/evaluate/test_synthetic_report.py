@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,13 +10,12 @@ from genailab.errors import GenailabError
 from genailab.evaluate import TableError, compare_tables, format_report
 from genailab.evaluate.synthetic_report import ROWS, SCORES
 from genailab.generate import QuantileExtrapolator
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from shared_data import SHARED_DATA
 
 
 @pytest.fixture(scope="module")
 def insurance() -> pd.DataFrame:
-    return pd.read_csv(DATA / "insurance.csv")
+    return pd.read_csv(SHARED_DATA / "insurance.csv")
 
 
 @pytest.fixture(scope="module")

@@ -1,25 +1,16 @@
 """BinSynthesizer: occupied hyper-rectangles only, their frequencies, draws inside the bins."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from genailab.errors import ConfigError
 from genailab.generate import BinSynthesizer
-
-INSURANCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "insurance.csv"
+from shared_data import shared_data
 
 
 def _insurance() -> pd.DataFrame:
-    if not INSURANCE.exists():
-        pytest.fail(
-            f"the data set is not at {INSURANCE}: the tests need "
-            "../shared/data beside the repository, as CI has it",
-            pytrace=False,
-        )
-    return pd.read_csv(INSURANCE)
+    return pd.read_csv(shared_data("insurance.csv"))
 
 
 def _mixed(n: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -1,26 +1,18 @@
 """GaussianCopula: empirical margins, normal-score correlation, categories as intervals."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from genailab.evaluate import ks_distance
 from genailab.generate import GaussianCopula
+from shared_data import shared_data
 
-INSURANCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "insurance.csv"
 NUMERIC = ["age", "bmi", "children", "charges"]
 
 
 def _insurance() -> pd.DataFrame:
-    if not INSURANCE.exists():
-        pytest.fail(
-            f"the data set is not at {INSURANCE}: the tests need "
-            "../shared/data beside the repository, as CI has it",
-            pytrace=False,
-        )
-    return pd.read_csv(INSURANCE)
+    return pd.read_csv(shared_data("insurance.csv"))
 
 
 def _mixed(n: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,7 @@ from scipy import optimize, stats
 
 from genailab.errors import ConfigError
 from genailab.generate import QuantileExtrapolator
-
-INSURANCE = Path(__file__).parents[3] / "shared" / "data" / "insurance.csv"
+from shared_data import shared_data
 
 
 def _skewed(n: int = 200, seed: int = 0) -> np.ndarray:
@@ -296,13 +294,7 @@ def test_quantile_and_sample_errors():
 
 
 def _bmi() -> np.ndarray:
-    if not INSURANCE.exists():
-        pytest.fail(
-            f"the insurance data set is not at {INSURANCE}: the tests need "
-            "../shared/data beside the repository, as CI has it",
-            pytrace=False,
-        )
-    with INSURANCE.open(newline="") as f:
+    with shared_data("insurance.csv").open(newline="") as f:
         return np.array([float(row["bmi"]) for row in csv.DictReader(f)])
 
 

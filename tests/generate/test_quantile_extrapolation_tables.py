@@ -1,7 +1,6 @@
 """QuantileExtrapolator on pandas tables: mixed columns, grouped categories, integer rounding."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,24 +9,15 @@ from scipy import optimize, stats
 
 from genailab.errors import ConfigError
 from genailab.generate import QuantileExtrapolator
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-INSURANCE = DATA / "insurance.csv"
-TELECOM = DATA / "telecom.csv"
+from shared_data import shared_data
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        pytest.fail(
-            f"the data set is not at {path}: the tests need "
-            "../shared/data beside the repository, as CI has it",
-            pytrace=False,
-        )
-    return pd.read_csv(path)
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(shared_data(name))
 
 
 def _insurance() -> pd.DataFrame:
-    df = _read(INSURANCE)
+    df = _read("insurance.csv")
     assert df.shape == (1338, 7)
     return df
 
@@ -217,7 +207,7 @@ def test_a_table_of_categories_only_is_a_grouped_bootstrap():
 
 
 def test_telecom_total_charges_as_text_with_blanks_is_a_clear_error():
-    df = _read(TELECOM)
+    df = _read("telecom.csv")
     assert (df["TotalCharges"].str.strip() == "").sum() == 11
     with pytest.raises(ValueError, match=r"'TotalCharges' holds numbers stored as text.* 11 blank"):
         QuantileExtrapolator().fit(df)
@@ -230,7 +220,7 @@ def test_telecom_total_charges_as_text_with_blanks_is_a_clear_error():
     assert out["TotalCharges"].dtype == np.float64
     assert set(out["Contract"]) <= set(clean["Contract"])
     # Casting to category is the way to keep such a column as labels.
-    as_labels = _read(TELECOM).astype({"TotalCharges": "category"})
+    as_labels = _read("telecom.csv").astype({"TotalCharges": "category"})
     assert (
         QuantileExtrapolator().fit(as_labels).data_.shape[1] == 3
     )  # SeniorCitizen, tenure, MonthlyCharges

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from cli_process import assert_one_line_error, genailab
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from shared_data import SHARED_DATA
 
 
 def test_fit_sample_then_report(tmp_path):
     out = tmp_path / "synth.csv"
     result = genailab(
-        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
         "--bandwidth", "0.2", "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "400 synthetic rows" in result.stdout
     synth = pd.read_csv(out)
-    real = pd.read_csv(DATA / "insurance.csv")
+    real = pd.read_csv(SHARED_DATA / "insurance.csv")
     assert synth.shape == (400, real.shape[1])
     assert list(synth.columns) == list(real.columns)
     assert set(synth["region"]) <= set(real["region"])
@@ -29,12 +26,12 @@ def test_fit_sample_then_report(tmp_path):
 
     again = tmp_path / "again.csv"
     genailab(
-        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
         "--bandwidth", "0.2", "--out", str(again),
     )  # fmt: skip
     assert again.read_bytes() == out.read_bytes()  # same seed, same file
 
-    report = genailab("synth", "report", str(DATA / "insurance.csv"), str(out))
+    report = genailab("synth", "report", str(SHARED_DATA / "insurance.csv"), str(out))
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
     assert lines[0] == "holdout: none given: train split 50/50 at random (seed 0)"
@@ -45,7 +42,7 @@ def test_fit_sample_then_report(tmp_path):
 
 
 def test_report_with_holdout(tmp_path):
-    real = pd.read_csv(DATA / "insurance.csv")
+    real = pd.read_csv(SHARED_DATA / "insurance.csv")
     real.iloc[:600].to_csv(tmp_path / "train.csv", index=False)
     real.iloc[600:].to_csv(tmp_path / "holdout.csv", index=False)
     result = genailab(
@@ -68,7 +65,7 @@ def test_missing_file(tmp_path):
 
 def test_bad_method(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
         "--method", "gan", "--out", str(tmp_path / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "unknown method 'gan'", "extrapolate")
@@ -79,14 +76,14 @@ def test_text_in_a_numeric_column(tmp_path):
     bad.write_text("age,bmi\n19,27.9\n18,thirty\n28,33.0\n33,22.7\n")
     result = genailab("synth", "fit-sample", str(bad), "--rows", "5", "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "column 'bmi' holds numbers but line 3 has 'thirty'")
-    report = genailab("synth", "report", str(DATA / "insurance.csv"), str(bad))
+    report = genailab("synth", "report", str(SHARED_DATA / "insurance.csv"), str(bad))
     assert_one_line_error(report, "column 'bmi' holds numbers")
 
 
 def test_telecom_blanks_and_identifier(tmp_path):
     out = tmp_path / "o.csv"
     result = genailab(
-        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "20000",
+        "synth", "fit-sample", str(SHARED_DATA / "telecom.csv"), "--rows", "20000",
         "--method", "copula", "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -97,7 +94,7 @@ def test_telecom_blanks_and_identifier(tmp_path):
     assert "the 11 rows with a missing cell are left out of the fit" in notes[1]
     assert "7032 rows" in result.stdout
     synth = pd.read_csv(out)
-    real = pd.read_csv(DATA / "telecom.csv")
+    real = pd.read_csv(SHARED_DATA / "telecom.csv")
     assert list(synth.columns) == [c for c in real.columns if c != "customerID"]
     # Blanks come back at the real rate, 11 / 7043: the count is binomial(20000, 0.00156).
     blanks = int(synth["TotalCharges"].isna().sum())
@@ -108,13 +105,13 @@ def test_telecom_blanks_and_identifier(tmp_path):
 
     dropped = tmp_path / "d.csv"
     result = genailab(
-        "synth", "fit-sample", str(DATA / "telecom.csv"), "--rows", "500",
+        "synth", "fit-sample", str(SHARED_DATA / "telecom.csv"), "--rows", "500",
         "--method", "copula", "--missing", "drop", "--out", str(dropped),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(dropped).notna().all().all()
 
-    report = genailab("synth", "report", str(DATA / "telecom.csv"), str(out))
+    report = genailab("synth", "report", str(SHARED_DATA / "telecom.csv"), str(out))
     assert report.returncode == 0, report.stderr
     assert f"the {blanks} rows with a missing cell are left out of the scores" in report.stdout
     assert f"synthetic {20000 - blanks}" in report.stdout
@@ -143,15 +140,16 @@ def test_empty_tables(tmp_path, text, fragment):
 
 
 def test_report_columns_differ(tmp_path):
-    real = pd.read_csv(DATA / "insurance.csv")
+    real = pd.read_csv(SHARED_DATA / "insurance.csv")
     real.drop(columns="bmi").to_csv(tmp_path / "s.csv", index=False)
-    result = genailab("synth", "report", str(DATA / "insurance.csv"), str(tmp_path / "s.csv"))
+    insurance = str(SHARED_DATA / "insurance.csv")
+    result = genailab("synth", "report", insurance, str(tmp_path / "s.csv"))
     assert_one_line_error(result, "missing ['bmi']")
 
 
 def test_output_folder_missing(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
         "--out", str(tmp_path / "no" / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "does not exist")
@@ -159,7 +157,7 @@ def test_output_folder_missing(tmp_path):
 
 def test_bandwidth_only_where_the_method_takes_it(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
         "--method", "bins", "--bandwidth", "0.2", "--out", str(tmp_path / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "method 'bins' (BinSynthesizer) does not take --bandwidth")
