@@ -1,8 +1,10 @@
 """Experiment configs: dataclasses whose fields are the knobs, validated on the way in.
 
-``--set key=value`` strings from the CLI and keyword values from Python both pass through
-:func:`build_config`, which names the experiment, the key and the accepted values in every
-error. Supported field types: ``int``, ``float``, ``bool``, ``str`` and ``Literal[...]``.
+Each field is declared with :func:`genailab.settings.setting` (default, one-line help,
+bounds). ``--set key=value`` strings from the CLI and keyword values from Python both pass
+through :func:`build_config`, which names the experiment, the key and the accepted values in
+every error. Supported field types: ``int``, ``float``, ``bool``, ``str`` and
+``Literal[...]``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from genailab.errors import ConfigError
-from genailab.settings import convert_value, parse_assignments
+from genailab.settings import (
+    SUPPORTED,
+    convert_value,
+    field_types,
+    parse_assignments,
+)
 
 __all__ = [
     "SUPPORTED",
@@ -24,17 +31,15 @@ __all__ = [
     "parse_assignments",
 ]
 
-SUPPORTED = (int, float, bool, str)
-
-
-def field_types(cls: type) -> dict[str, Any]:
-    """Resolved type of each field of the dataclass ``cls`` (string annotations included)."""
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-
 
 def check_config_class(name: str, cls: type) -> None:
-    """Raise ``TypeError`` unless ``cls`` is a usable experiment config (checked at import)."""
+    """Raise ``TypeError`` unless ``cls`` is a usable experiment config (checked at import).
+
+    A usable config is a dataclass with a ``seed: int`` field, fields of the supported types,
+    each declared with :func:`~genailab.settings.setting` (so each has its help and bounds),
+    and a ``QUICK`` preset of known keys and values of the right types (its bounds are checked
+    when a config is built: rules in ``__post_init__`` may use functions defined later).
+    """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{name}: the config must be a dataclass")
     types = field_types(cls)
@@ -60,8 +65,9 @@ def build_config(
 ) -> Any:
     """Make a config: the defaults, then the QUICK preset, then ``overrides``, then ``seed``.
 
-    The dataclass's own ``__post_init__`` checks ranges; its ValueError is re-raised as a
-    :class:`ConfigError` that names the experiment.
+    Values are converted to the fields' types here; the bounds declared with ``setting`` and
+    the dataclass's own ``__post_init__`` rules are checked when it is built. Every error is a
+    :class:`ConfigError` that starts with the experiment's name.
     """
     types = field_types(cls)
     values: dict[str, Any] = {}
@@ -71,5 +77,7 @@ def build_config(
             values[key] = convert_value(experiment, key, types, value)
     try:
         return cls(**values)
+    except ConfigError:
+        raise
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{experiment}: {err}") from None
