@@ -19,6 +19,6 @@ def quick_tour(tmp_path_factory):
     out = tmp_path_factory.mktemp("tour")
     summaries = {
         name: genailab.run(name, quick=True, out=out, progress=False)
-        for name in genailab.experiments()
+        for name in genailab.list_experiments()
     }
     return out, summaries

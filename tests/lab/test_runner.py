@@ -16,7 +16,7 @@ pytestmark = pytest.mark.video
 
 def test_every_quick_preset_writes_complete_outputs(quick_tour):
     out, summaries = quick_tour
-    assert set(summaries) == set(genailab.experiments())
+    assert set(summaries) == set(genailab.list_experiments())
     for name, summary in summaries.items():
         folder = out / name
         on_disk = json.loads((folder / "summary.json").read_text())

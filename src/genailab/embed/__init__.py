@@ -12,28 +12,18 @@
 - :mod:`~genailab.embed.datasets`: GloVe word vectors and overlapping Gaussian mixtures.
 """
 
-from genailab.embed.datasets import gaussian_mixture, load_glove
-from genailab.embed.exact_index import ExactIndex, exact_search
-from genailab.embed.graph_index import GraphIndex
-from genailab.embed.ivf_index import IVFIndex
-from genailab.embed.kmeans import KMeans
-from genailab.embed.lsh_index import LSHIndex
-from genailab.embed.neighbor_index import IndexFileError, NeighborIndex, load_index
-from genailab.embed.probabilistic_ann import ProbabilisticANN, ProbeState, expected_recall
+from genailab.lazy_exports import lazy_exports
 
-__all__ = [
-    "ExactIndex",
-    "GraphIndex",
-    "IVFIndex",
-    "IndexFileError",
-    "KMeans",
-    "LSHIndex",
-    "NeighborIndex",
-    "ProbabilisticANN",
-    "ProbeState",
-    "exact_search",
-    "expected_recall",
-    "gaussian_mixture",
-    "load_glove",
-    "load_index",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "datasets": ["gaussian_mixture", "load_glove"],
+        "exact_index": ["ExactIndex", "exact_search"],
+        "graph_index": ["GraphIndex"],
+        "ivf_index": ["IVFIndex"],
+        "kmeans": ["KMeans"],
+        "lsh_index": ["LSHIndex"],
+        "neighbor_index": ["IndexFileError", "NeighborIndex", "load_index"],
+        "probabilistic_ann": ["ProbabilisticANN", "ProbeState", "expected_recall"],
+    },
+)

@@ -7,30 +7,19 @@
   against held-out real rows, beside the real-copy and shuffled baselines.
 """
 
-from genailab.evaluate.distribution_distances import (
-    column_report,
-    correlation_distance,
-    ks_distance,
-    multivariate_ks_distance,
-    quantile_nodes,
-    total_variation_distance,
-)
-from genailab.evaluate.synthetic_report import (
-    SyntheticReport,
-    TableError,
-    compare_tables,
-    format_report,
-)
+from genailab.lazy_exports import lazy_exports
 
-__all__ = [
-    "SyntheticReport",
-    "TableError",
-    "column_report",
-    "compare_tables",
-    "correlation_distance",
-    "format_report",
-    "ks_distance",
-    "multivariate_ks_distance",
-    "quantile_nodes",
-    "total_variation_distance",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "distribution_distances": [
+            "column_report",
+            "correlation_distance",
+            "ks_distance",
+            "multivariate_ks_distance",
+            "quantile_nodes",
+            "total_variation_distance",
+        ],
+        "synthetic_report": ["SyntheticReport", "TableError", "compare_tables", "format_report"],
+    },
+)

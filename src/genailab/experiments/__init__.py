@@ -1,30 +1,13 @@
 """One module per data video. Each defines a config dataclass marked with
 :func:`genailab.lab.registry.experiment`, a ``frames(cfg)`` generator and a
-``draw(frame, canvas)`` renderer; the registry finds them by walking this package.
+``draw(frame, canvas)`` renderer; the registry finds them by reading this package's files
+(without importing them) and imports a module only when its experiment runs.
 
-Calling the package lists the experiments: ``genailab.experiments()`` (the package and the
-function share a name, and Python binds a subpackage to its parent's attribute on import, so
-the package itself is made callable rather than letting one shadow the other).
+:func:`genailab.list_experiments` lists them.
 
 Examples
 --------
 >>> import genailab
->>> genailab.experiments()["gradient-descent"]
+>>> genailab.list_experiments()["gradient-descent"]
 'Gradient descent without a learning rate'
 """
-
-from __future__ import annotations
-
-import sys
-import types
-
-
-class _CallablePackage(types.ModuleType):
-    def __call__(self) -> dict[str, str]:
-        """Name -> one-line title of every registered experiment, in gallery order."""
-        from genailab.lab.registry import experiments
-
-        return experiments()
-
-
-sys.modules[__name__].__class__ = _CallablePackage

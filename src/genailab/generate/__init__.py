@@ -8,8 +8,13 @@
   their normal scores.
 """
 
-from genailab.generate.bin_synthesizer import BinSynthesizer
-from genailab.generate.gaussian_copula import GaussianCopula
-from genailab.generate.quantile_extrapolation import QuantileExtrapolator
+from genailab.lazy_exports import lazy_exports
 
-__all__ = ["BinSynthesizer", "GaussianCopula", "QuantileExtrapolator"]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "bin_synthesizer": ["BinSynthesizer"],
+        "gaussian_copula": ["GaussianCopula"],
+        "quantile_extrapolation": ["QuantileExtrapolator"],
+    },
+)

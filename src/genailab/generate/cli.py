@@ -34,16 +34,17 @@ import argparse
 import inspect
 import os
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from genailab.atomic_write import atomic_path
 from genailab.errors import ConfigError, GenailabError, UnknownNameError, suggest
-from genailab.evaluate import TableError
-from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
 from genailab.settings import bounded_number
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Building the parser must stay cheap (``genailab --help``): numpy, pandas and the
+# synthesizers are imported when a command runs.
 
 # --method name -> class name in genailab.generate; only those importable there are offered.
 SYNTHESIZERS = {
@@ -112,6 +113,11 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _fit_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from genailab.evaluate import TableError
+    from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
+
     methods = available_methods()
     if args.method not in methods:
         raise UnknownNameError(
@@ -153,7 +159,8 @@ def _fit_sample(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from genailab.evaluate import compare_tables, format_report
+    from genailab.evaluate import TableError, compare_tables, format_report
+    from genailab.generate.csv_tables import prepare_table, read_table
 
     tables = []
     for path in (args.train, args.synth, args.holdout):

@@ -16,34 +16,24 @@
   frozen features (least squares) or with both layers learned (the engine and Adam).
 """
 
-from genailab.learn.bitmap_classifier import BitmapClassifier
-from genailab.learn.cloud_regression import CloudRegression
-from genailab.learn.gradient_descent import (
-    DescentStep,
-    Mode,
-    TabulatedFunction,
-    basin_of,
-    descend,
-    settle,
-)
-from genailab.learn.implicit_shapes import EllipseGeometry
-from genailab.learn.perceptron import Perceptron
-from genailab.learn.product_centres import ProductCentres, product_objective, two_means
-from genailab.learn.sine_network import SineNetwork
+from genailab.lazy_exports import lazy_exports
 
-__all__ = [
-    "BitmapClassifier",
-    "CloudRegression",
-    "DescentStep",
-    "EllipseGeometry",
-    "Mode",
-    "Perceptron",
-    "ProductCentres",
-    "SineNetwork",
-    "TabulatedFunction",
-    "basin_of",
-    "descend",
-    "product_objective",
-    "settle",
-    "two_means",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "bitmap_classifier": ["BitmapClassifier"],
+        "cloud_regression": ["CloudRegression"],
+        "gradient_descent": [
+            "DescentStep",
+            "Mode",
+            "TabulatedFunction",
+            "basin_of",
+            "descend",
+            "settle",
+        ],
+        "implicit_shapes": ["EllipseGeometry"],
+        "perceptron": ["Perceptron"],
+        "product_centres": ["ProductCentres", "product_objective", "two_means"],
+        "sine_network": ["SineNetwork"],
+    },
+)

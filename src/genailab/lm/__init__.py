@@ -20,87 +20,38 @@
   block) look inside a trained :class:`GPT`.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from genailab.lazy_exports import lazy_exports
 
-from genailab.device import DEVICES, DeviceUnavailableError, resolve_device
-from genailab.lm.bpe import BPETokenizer
-from genailab.lm.checkpoint import CheckpointError
-from genailab.lm.corpus import (
-    CORPORA,
-    Corpus,
-    CorpusError,
-    CorpusNotFoundError,
-    check_length,
-    load_corpus,
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "bpe": ["BPETokenizer"],
+        "checkpoint": ["CheckpointError"],
+        "corpus": [
+            "CORPORA",
+            "Corpus",
+            "CorpusError",
+            "CorpusNotFoundError",
+            "check_length",
+            "load_corpus",
+        ],
+        "inspect": ["attention_maps", "logit_lens"],
+        "models": [
+            "GPT",
+            "MODELS",
+            "BigramModel",
+            "CNNModel",
+            "GPTConfig",
+            "LSTMModel",
+            "LanguageModel",
+            "MLPModel",
+            "build_model",
+            "model_from_config",
+        ],
+        "sample": ["SamplingError", "TrainedModel", "load"],
+        "tokenizer": ["CharTokenizer", "TokenizerError", "UnknownCharacterError"],
+        "tokenizers": ["tokenizer_from_dict"],
+        "train": ["train"],
+        "train_config": ["PRESETS", "TrainConfig"],
+    },
 )
-from genailab.lm.inspect import attention_maps, logit_lens
-from genailab.lm.models import (
-    GPT,
-    MODELS,
-    BigramModel,
-    CNNModel,
-    GPTConfig,
-    LanguageModel,
-    LSTMModel,
-    MLPModel,
-    build_model,
-    model_from_config,
-)
-from genailab.lm.sample import SamplingError, TrainedModel, load
-from genailab.lm.tokenizer import CharTokenizer, TokenizerError, UnknownCharacterError
-from genailab.lm.train import PRESETS, TrainConfig, train
-
-
-def tokenizer_from_dict(data: Mapping[str, Any]) -> CharTokenizer | BPETokenizer:
-    """Rebuild whichever tokenizer ``to_dict`` saved, by its ``"kind"`` (``char`` or ``bpe``).
-
-    Examples
-    --------
-    >>> tokenizer_from_dict(CharTokenizer.fit("purr").to_dict())
-    CharTokenizer(vocab_size=3)
-    """
-    kinds = {"char": CharTokenizer, "bpe": BPETokenizer}
-    kind = data.get("kind") if isinstance(data, Mapping) else None
-    if kind not in kinds:
-        raise TokenizerError(
-            f"unknown tokenizer kind {kind!r}; expected one of: {', '.join(kinds)}"
-        )
-    return kinds[kind].from_dict(data)
-
-
-__all__ = [
-    "CORPORA",
-    "DEVICES",
-    "GPT",
-    "MODELS",
-    "PRESETS",
-    "BPETokenizer",
-    "BigramModel",
-    "CNNModel",
-    "CharTokenizer",
-    "CheckpointError",
-    "Corpus",
-    "CorpusError",
-    "CorpusNotFoundError",
-    "DeviceUnavailableError",
-    "GPTConfig",
-    "LSTMModel",
-    "LanguageModel",
-    "MLPModel",
-    "SamplingError",
-    "TokenizerError",
-    "TrainConfig",
-    "TrainedModel",
-    "UnknownCharacterError",
-    "attention_maps",
-    "build_model",
-    "check_length",
-    "load",
-    "load_corpus",
-    "logit_lens",
-    "model_from_config",
-    "resolve_device",
-    "tokenizer_from_dict",
-    "train",
-]

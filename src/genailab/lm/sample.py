@@ -139,8 +139,8 @@ def load(path: str | os.PathLike[str], device: str = "cpu") -> TrainedModel:
     (True, 27, True)
     """
     from genailab.device import resolve_device
-    from genailab.lm import tokenizer_from_dict
     from genailab.lm.models import model_from_config
+    from genailab.lm.tokenizers import tokenizer_from_dict
 
     ckpt = load_checkpoint(path)
     model = model_from_config(dict(ckpt["model_config"]))

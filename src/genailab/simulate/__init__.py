@@ -13,34 +13,21 @@
   (:func:`basin_image`).
 """
 
-from genailab.simulate.eta_orbits import averaged_partial_sums, eta, eta_partial_sums
-from genailab.simulate.nbody import (
-    Universe,
-    UniverseState,
-    connected_components,
-    draw_masses,
-    pair_potential,
-    trajectories,
-)
-from genailab.simulate.palettes import basin_colour_table, basin_image
-from genailab.simulate.sine_map import BasinMap, SineMapParams, basins, family, orbit, sine_map
+from genailab.lazy_exports import lazy_exports
 
-__all__ = [
-    "BasinMap",
-    "SineMapParams",
-    "Universe",
-    "UniverseState",
-    "averaged_partial_sums",
-    "basin_colour_table",
-    "basin_image",
-    "basins",
-    "connected_components",
-    "draw_masses",
-    "eta",
-    "eta_partial_sums",
-    "family",
-    "orbit",
-    "pair_potential",
-    "sine_map",
-    "trajectories",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "eta_orbits": ["averaged_partial_sums", "eta", "eta_partial_sums"],
+        "nbody": [
+            "Universe",
+            "UniverseState",
+            "connected_components",
+            "draw_masses",
+            "pair_potential",
+            "trajectories",
+        ],
+        "palettes": ["basin_colour_table", "basin_image"],
+        "sine_map": ["BasinMap", "SineMapParams", "basins", "family", "orbit", "sine_map"],
+    },
+)

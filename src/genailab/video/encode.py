@@ -21,9 +21,7 @@ from types import TracebackType
 import numpy as np
 
 from genailab.atomic_write import temporary_sibling
-from genailab.errors import UnknownNameError, suggest
-
-FORMATS = ("mp4", "webm", "gif")
+from genailab.video.formats import check_format
 
 # Codec settings per container. x264 "veryfast" keeps 1280x720 encoding well above real time
 # on two cores; crf 23 is x264's default quality. VP9 in libvpx's realtime mode is the only
@@ -35,21 +33,6 @@ _CODECS = {
         {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"},
     ),
 }
-
-
-def check_format(fmt: str) -> str:
-    """Return ``fmt`` if it is a known video format, else raise :class:`UnknownNameError`.
-
-    Examples
-    --------
-    >>> check_format("mp4")
-    'mp4'
-    """
-    if fmt not in FORMATS:
-        raise UnknownNameError(
-            f"unknown video format '{fmt}'{suggest(fmt, FORMATS)} (accepted: {', '.join(FORMATS)})"
-        )
-    return fmt
 
 
 class VideoWriter:
