@@ -62,7 +62,10 @@ def test_run_writes_outputs_and_reports_them(tmp_path):
             ["run", "gradient-descent", "--set", "mode=newton"],
             ["mode must be one of grid, normalized, neighbor", "'newton'"],
         ),
-        (["run", "gradient-descent", "--set", "points=0"], ["points must be at least 1, got 0"]),
+        (
+            ["run", "gradient-descent", "--set", "points=0"],
+            ["points must be in [1, 100000], got 0"],
+        ),
         (["run", "gradient-descent", "--set", "steps"], ["--set expects key=value, got 'steps'"]),
         (["run", "gradient-descent", "--format", "avi"], ["invalid choice: 'avi'", "mp4"]),
         (["run", "gradient-descent", "--size", "321x180"], ["WIDTHxHEIGHT with even numbers"]),
@@ -103,9 +106,10 @@ def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypa
         raise RuntimeError("broken on purpose")
         yield
 
-    broken = dataclasses.replace(
-        real, name="broken", module=types.SimpleNamespace(frames=frames_that_fail, draw=real.draw)
-    )
+    broken = dataclasses.replace(real, name="broken")
+    # Experiment.module is imported on first use; hand this one a module that fails instead.
+    broken.__dict__["module"] = types.SimpleNamespace(frames=frames_that_fail, draw=real.draw)
+    broken.__dict__["config_class"] = real.config_class
     monkeypatch.setattr(cli, "discover", lambda: {"gradient-descent": real, "broken": broken})
     monkeypatch.setattr(registry, "discover", lambda: {"gradient-descent": real, "broken": broken})
     code = cli.main(["tour", "--quick", "--out", str(tmp_path), "--size", "320x180"])

@@ -45,7 +45,7 @@ WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")  # a word: letters, with inner apostrop
     chapter="From zero to GPT",
     title="A GPT learns to write cat poems, from noise to verse",
     order=9,
-    fps=FPS,
+    fps=30,  # = FPS, the rate the frame timing below counts in
 )
 @dataclass
 class Config:

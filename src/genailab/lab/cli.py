@@ -1,4 +1,4 @@
-"""The ``genailab`` command: ``list``, ``run NAME``, ``tour``, ``gallery DIR``, ``lm``, ``synth``.
+"""The genailab command: list, run NAME, tour, gallery DIR, lm, synth.
 
 ``genailab lm train`` / ``genailab lm sample`` (the language models) are defined in
 :mod:`genailab.lm.cli`, ``genailab synth fit-sample`` / ``genailab synth report`` (synthetic
@@ -6,7 +6,9 @@ tables) in :mod:`genailab.generate.cli`, and added here.
 
 Every error a user can cause (an unknown experiment, key, value or format, an unwritable
 folder) prints one line on stderr that names the bad value and what is accepted, and exits
-with code 2; no traceback.
+with code 2; no traceback. Building the parser imports nothing heavy (no numpy, torch or
+experiment module), so ``genailab --help`` and ``genailab list`` answer at once; ``genailab run
+NAME --help`` imports that one experiment to list its keys.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from pathlib import Path
 
 from genailab.errors import GenailabError
 from genailab.generate.cli import add_synth_commands, run_synth_command
-from genailab.lab.config import parse_assignments
-from genailab.lab.gallery import build_gallery
+from genailab.lab.outputs import DEFAULT_OUT
 from genailab.lab.registry import discover
-from genailab.lab.runner import DEFAULT_OUT, run
 from genailab.lm.cli import add_lm_commands, run_lm_command
-from genailab.video import FORMATS
+from genailab.video.formats import FORMATS
 
 EXIT_USAGE = 2
+DESCRIPTION = (
+    "genailab: a laboratory for machine learning and generative AI, in which the data itself "
+    "explains each concept. Each experiment computes frames and renders them as a data video."
+)
+EPILOG = (
+    "examples:\n"
+    "  genailab list                                  every experiment\n"
+    "  genailab run gradient-descent --quick          one video, quick preset\n"
+    "  genailab run gradient-descent --help           its config keys, bounds and help\n"
+    "  genailab tour --quick                          every video, then the gallery page\n"
+    "  genailab lm train --help                       train a language model"
+)
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -48,7 +60,12 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="genailab", description=__doc__.split("\n")[0])
+    parser = _OneLineParser(
+        prog="genailab",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verbs = parser.add_subparsers(
         dest="verb",
         required=True,
@@ -65,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--size", type=_size, help="video size WIDTHxHEIGHT (even numbers)")
         p.add_argument("--fps", type=int, help="frames per second")
 
-    run_p = verbs.add_parser("run", help="run one experiment and render its video")
+    run_p = verbs.add_parser(
+        "run",
+        help="run one experiment and render its video",
+        description="Run one experiment and render its video into OUT/NAME/. "
+        "`genailab run NAME --help` lists NAME's config keys.",
+    )
     run_p.add_argument("name", help="experiment name (see `genailab list`)")
     add_render_options(run_p)
     run_p.add_argument("--seed", type=int, help="random seed")
@@ -75,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config field (repeatable)",
+        help="override a config key (repeatable; `genailab run NAME --help` lists the keys)",
     )
 
     tour_p = verbs.add_parser("tour", help="run every experiment, then build the gallery")
@@ -87,6 +109,43 @@ def _parser() -> argparse.ArgumentParser:
     add_lm_commands(verbs)
     add_synth_commands(verbs)
     return parser
+
+
+def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[verb]
+    raise KeyError(verb)  # pragma: no cover
+
+
+def experiment_help(name: str) -> str:
+    """What ``genailab run NAME --help`` adds below the usage: the experiment and its keys.
+
+    Examples
+    --------
+    >>> print(experiment_help("gradient-descent").splitlines()[0])
+    gradient-descent: Gradient descent without a learning rate (Granville's data videos)
+    """
+    from genailab.lab.registry import describe
+    from genailab.settings import format_settings
+
+    info = describe(name)
+    lines = [
+        f"{info['name']}: {info['title']} ({info['chapter']})",
+        f"video: {info['size'][0]}x{info['size'][1]} at {info['fps']} fps by default",
+        "",
+        "config keys (--set KEY=VALUE; --quick uses the 'quick' column):",
+        *("  " + line for line in format_settings(info["settings"], ["quick"]).splitlines()),
+    ]
+    return "\n".join(lines)
+
+
+def _wants_run_help(argv: list[str]) -> str | None:
+    """The NAME of ``run NAME ... --help`` (help for one experiment), else None."""
+    if len(argv) < 2 or argv[0] != "run" or not ({"-h", "--help"} & set(argv)):
+        return None
+    name = argv[1]
+    return None if name.startswith("-") else name
 
 
 def _report(summary: dict, out: str) -> str:
@@ -102,13 +161,17 @@ def _report(summary: dict, out: str) -> str:
 
 def _list() -> int:
     found = discover()
-    width = max(len(name) for name in found)
+    name_width = max(len(name) for name in found)
+    chapter_width = max(len(exp.chapter) for exp in found.values())
     for name, exp in found.items():
-        print(f"{name:<{width}}  {exp.chapter:<26}  {exp.title}")
+        print(f"{name:<{name_width}}  {exp.chapter:<{chapter_width}}  {exp.title}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
+    from genailab.lab.runner import run
+    from genailab.settings import parse_assignments
+
     overrides = parse_assignments(args.assignments)
     summary = run(
         args.name,
@@ -125,6 +188,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _tour(args: argparse.Namespace) -> int:
+    from genailab.lab.gallery import build_gallery
+    from genailab.lab.runner import run
+
     names = list(discover())
     failures = []
     for name in names:
@@ -149,8 +215,16 @@ def _tour(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``genailab`` and ``python -m genailab``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
     try:
+        name = _wants_run_help(argv)
+        if name is not None:
+            _subparser(parser, "run").print_help()
+            print()
+            print(experiment_help(name))
+            return 0
+        args = parser.parse_args(argv)
         if args.verb == "list":
             return _list()
         if args.verb == "run":
@@ -161,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lm_command(args)
         if args.verb == "synth":
             return run_synth_command(args)
+        from genailab.lab.gallery import build_gallery
+
         print(build_gallery(args.folder).resolve())
         return 0
     except GenailabError as err:

@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 
 from genailab.atomic_write import write_text_atomically
-from genailab.errors import OutputError
 from genailab.lab.frame import Frame
+from genailab.lab.outputs import DEFAULT_OUT, prepare_output
 from genailab.lab.registry import Experiment, get
 from genailab.video import Canvas, VideoWriter, check_format, save_png
 
-DEFAULT_OUT = "genailab-out"
 HOLD_LAST_S = 1.0  # the last frame stays on screen this long, so the ending can be read
 
 
@@ -113,19 +112,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
-
-
-def prepare_output(folder: Path) -> Path:
-    """Create ``folder`` and prove it is writable, or raise :class:`OutputError`."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise OutputError(f"cannot write to output folder '{folder}': {reason}") from None
-    return folder
 
 
 def run(
