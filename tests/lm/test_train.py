@@ -18,7 +18,8 @@ from genailab.errors import ConfigError, UnknownNameError
 from genailab.lm import CharTokenizer, load, load_corpus
 from genailab.lm.checkpoint import CheckpointError, load_checkpoint
 from genailab.lm.models import build_model
-from genailab.lm.train import PRESETS, _optimizer, get_batch, make_config, train
+from genailab.lm.train import _optimizer, get_batch, train
+from genailab.lm.train_config import PRESETS, make_config
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

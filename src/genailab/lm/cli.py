@@ -34,7 +34,7 @@ def add_lm_commands(subparsers: Any) -> argparse.ArgumentParser:
     The parsed namespace has ``verb == "lm"`` (with ``dest="verb"``) and ``lm_verb`` set to
     ``"train"`` or ``"sample"``; pass it to :func:`run_lm_command`.
     """
-    from genailab.lm.train import BACKENDS, PRESETS, TOKENIZERS
+    from genailab.lm.train_config import BACKENDS, PRESETS, TOKENIZERS
 
     lm = subparsers.add_parser("lm", help="train a language model, or sample from one")
     verbs = lm.add_subparsers(dest="lm_verb", required=True, metavar="{train,sample}")
