@@ -20,6 +20,7 @@ import numpy as np
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import TabulatedFunction, basin_of, descend
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, PALETTE, PALETTE_RGB, TITLE_SIZE, style_axes
 
@@ -34,18 +35,25 @@ _MOVING, _SETTLED = (np.array([*_rgb, 255]) / 255 for _rgb in (PALETTE_RGB[1], P
 )
 @dataclass
 class Config:
-    points: int = 100
-    steps: int = 200
-    mode: Literal["grid", "normalized", "neighbor"] = "grid"
-    resolution: int = 161  # grid cells per axis; the step of `grid` mode is 2 / (resolution - 1)
-    wells: int = 5  # Gaussian wells carved into a shallow bowl
-    seed: int = 0
+    points: int = setting(100, help="starting points that walk downhill together", ge=1, le=100_000)
+    steps: int = setting(200, help="steps at most; a frame each", ge=1, le=10_000)
+    mode: Literal["grid", "normalized", "neighbor"] = setting(
+        "grid", help="one grid cell per step, halving longer steps, or the steepest neighbour"
+    )
+    resolution: int = setting(
+        161,
+        help="grid cells per axis; the step of 'grid' mode is 2 / (resolution - 1)",
+        ge=3,
+        le=2001,
+    )
+    wells: int = setting(5, help="Gaussian wells carved into a shallow bowl", ge=1, le=50)
+    seed: int = seed_setting()
     QUICK = dict(points=30, steps=60, resolution=81)
 
-    def __post_init__(self) -> None:
-        for key, low in (("points", 1), ("steps", 1), ("resolution", 3), ("wells", 1)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+
+def memory_bytes(cfg: Config) -> int:
+    """The trails (every point at every step) and the tabulated grid, in float64."""
+    return 8 * (2 * (cfg.steps + 1) * cfg.points + 3 * cfg.resolution**2)
 
 
 def landscape(wells: int, rng: np.random.Generator):
