@@ -23,8 +23,10 @@ as nanoGPT reports it. Wall times include the evaluations and checkpoints.
 
 Three lines sampled from the 120-s model close the report.
 
-Run: ``python benchmarks/lm.py [--corpus PATH] [--ladder-seconds S] [--skip-ladder]
-[--skip-anchor] [--threads N]`` (about 9 minutes with the defaults).
+Run: ``python benchmarks/lm.py [--data DIR] [--ladder-seconds S] [--skip-ladder] [--skip-anchor]
+[--threads N]`` (about 9 minutes with the defaults). The corpus is ``DIR/tiny_shakespeare.txt``,
+with ``DIR`` by default ``../shared/data`` beside the repository (1.1 MB: too large to keep in
+the repository; the anchors above are for this corpus).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from data_folder import add_data_argument, missing_inputs
 from genailab.lm import MODELS, CharTokenizer, load, load_corpus, train
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "tiny_shakespeare.txt"
+CORPUS = "tiny_shakespeare.txt"
 TARGETS = (1.89, 1.75)
 
 
@@ -148,22 +151,23 @@ def gpt_table(corpus: str, threads: int, anchor: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="a UTF-8 text file")
+    add_data_argument(parser)
     parser.add_argument("--ladder-seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--skip-ladder", action="store_true", help="only the GPT table")
     parser.add_argument("--skip-anchor", action="store_true", help="no nanogpt-cpu run")
     args = parser.parse_args(argv)
-    if not Path(args.corpus).is_file():
-        print(f"benchmarks/lm.py: corpus '{args.corpus}' not found", file=sys.stderr)
+    if error := missing_inputs("benchmarks/lm.py", args.data, [CORPUS]):
+        print(error, file=sys.stderr)
         return 2
+    corpus = str(args.data / CORPUS)
     print(
         f"# genailab lm benchmark: torch {torch.__version__}, {args.threads} threads, "
-        f"corpus {Path(args.corpus).name} ({math.ceil(Path(args.corpus).stat().st_size / 1024)} KB)"
+        f"corpus {CORPUS} ({math.ceil(Path(corpus).stat().st_size / 1024)} KB)"
     )
     if not args.skip_ladder:
-        ladder_table(args.corpus, args.ladder_seconds, args.threads)
-    gpt_table(args.corpus, args.threads, not args.skip_anchor)
+        ladder_table(corpus, args.ladder_seconds, args.threads)
+    gpt_table(corpus, args.threads, not args.skip_anchor)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Synthetic tables: genailab's synthesizers scored against a holdout, on four real tables.
 
-For each table of ``../shared/data`` (insurance, diabetes, telecom, circle8d) and each seed:
+For each of four tables (insurance, diabetes, telecom, circle8d) and each seed:
 a 50/50 split with that seed; each synthesizer is fitted on the training half and samples as
 many rows; :func:`genailab.evaluate.compare_tables` scores the synthetic rows against the
 holdout half, beside the two baselines that give the numbers a meaning: the training half
@@ -16,7 +16,11 @@ blank are left out of the fit.
 When SDV is installed (``pip install sdv``; optional, never a genailab dependency) its
 GaussianCopula and CTGAN run side by side, on the same split, in the same run.
 
-Run: ``python benchmarks/synth.py [--data DIR] [--seeds N]``.
+Run: ``python benchmarks/synth.py [--data DIR] [--tables LIST] [--seeds N]``. ``DIR`` holds the
+tables as ``NAME.csv``; by default ``../shared/data`` beside the repository, which has all four
+(the README's figures), or, when that folder is absent, the repository's own ``tests/data``,
+which keeps insurance and a subset of telecom (``tests/data/README.md`` says why):
+there the run covers those two tables and says so.
 """
 
 from __future__ import annotations
@@ -30,12 +34,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_folder import REPO_DATA, add_data_argument, missing_inputs
 from genailab.evaluate import compare_tables
 from genailab.generate import BinSynthesizer, GaussianCopula, QuantileExtrapolator
 from genailab.generate.csv_tables import prepare_table, read_table
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TABLES = ("insurance", "diabetes", "telecom", "circle8d")
+REPO_TABLES = ("insurance", "telecom")  # the ones tests/data keeps
 SCORES = ("ks_mean", "tv_mean", "corr", "mv_ks")
 
 
@@ -89,18 +94,29 @@ def sdv_synthesizers(seed: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(DATA), help="folder with the four CSV files")
+    add_data_argument(parser, fallback=REPO_DATA)
+    parser.add_argument(
+        "--tables", type=_table_list, metavar="LIST",
+        help=f"comma list of {', '.join(TABLES)} (default: all four; the two tests/data has there)",
+    )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="splits (and model seeds) 0..N-1")
     args = parser.parse_args(argv)
-    folder = Path(args.data)
-    missing = [t for t in TABLES if not (folder / f"{t}.csv").is_file()]
-    if missing:
-        print(f"benchmarks/synth.py: missing {', '.join(missing)} in '{folder}'", file=sys.stderr)
+    folder = args.data
+    in_repo = folder.resolve() == REPO_DATA
+    names = args.tables or (REPO_TABLES if in_repo else TABLES)
+    if error := missing_inputs("benchmarks/synth.py", folder, [f"{t}.csv" for t in names]):
+        print(error, file=sys.stderr)
         return 2
+    print(f"data: {folder} ({', '.join(names)})")
+    if in_repo:
+        print(
+            "(the repository's copies: telecom is a subset of the full table, so these figures "
+            "are not the README's; pass --data DIR with the four full tables for those)"
+        )
     labels = list({**genailab_synthesizers(0), **sdv_synthesizers(0)})
     if len(labels) == 3:
         print("(SDV is not installed: genailab's synthesizers only)")
-    tables = {name: load_table(folder, name) for name in TABLES}
+    tables = {name: load_table(folder, name) for name in names}
     print(f"scores: mean over {args.seeds} seeds (splits); time: median")
     print("| table | synthesizer | fit + sample | " + " | ".join(SCORES) + " |")
     print("|---|---|---:|" + "---:|" * len(SCORES))
@@ -132,6 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     for line in goals:
         print(line)
     return 0
+
+
+def _table_list(text: str) -> tuple[str, ...]:
+    """``--tables``: a comma list of known table names."""
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in names if t not in TABLES]
+    if unknown or not names:
+        given = f"unknown table {', '.join(map(repr, unknown))}" if unknown else "no table given"
+        raise argparse.ArgumentTypeError(f"{given}; known: {', '.join(TABLES)}")
+    return names
 
 
 def _goal(name: str, mean: dict, time_of: dict) -> str:

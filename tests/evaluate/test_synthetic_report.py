@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data_files import data_file
 from genailab.errors import GenailabError
 from genailab.evaluate import TableError, compare_tables, format_report
 from genailab.evaluate.synthetic_report import ROWS, SCORES
 from genailab.generate import QuantileExtrapolator
-from shared_data import SHARED_DATA
 
 
 @pytest.fixture(scope="module")
 def insurance() -> pd.DataFrame:
-    return pd.read_csv(SHARED_DATA / "insurance.csv")
+    return pd.read_csv(data_file("insurance.csv"))
 
 
 @pytest.fixture(scope="module")

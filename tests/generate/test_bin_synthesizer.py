@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data_files import data_file
 from genailab.errors import ConfigError
 from genailab.generate import BinSynthesizer
-from shared_data import shared_data
 
 
 def _insurance() -> pd.DataFrame:
-    return pd.read_csv(shared_data("insurance.csv"))
+    return pd.read_csv(data_file("insurance.csv"))
 
 
 def _mixed(n: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data_files import data_file
 from genailab.evaluate import ks_distance
 from genailab.generate import GaussianCopula
-from shared_data import shared_data
 
 NUMERIC = ["age", "bmi", "children", "charges"]
 
 
 def _insurance() -> pd.DataFrame:
-    return pd.read_csv(shared_data("insurance.csv"))
+    return pd.read_csv(data_file("insurance.csv"))
 
 
 def _mixed(n: int = 2000, seed: int = 0) -> pd.DataFrame:

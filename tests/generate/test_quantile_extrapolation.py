@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
+from data_files import data_file
 from genailab.errors import ConfigError
 from genailab.generate import QuantileExtrapolator
-from shared_data import shared_data
 
 
 def _skewed(n: int = 200, seed: int = 0) -> np.ndarray:
@@ -294,7 +294,7 @@ def test_quantile_and_sample_errors():
 
 
 def _bmi() -> np.ndarray:
-    with shared_data("insurance.csv").open(newline="") as f:
+    with data_file("insurance.csv").open(newline="") as f:
         return np.array([float(row["bmi"]) for row in csv.DictReader(f)])
 
 

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from cli_process import assert_one_line_error, genailab
-from shared_data import SHARED_DATA
+from data_files import blank_cells, data_file
 
 
 def test_fit_sample_then_report(tmp_path):
     out = tmp_path / "synth.csv"
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "400", "--seed", "3",
         "--bandwidth", "0.2", "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "400 synthetic rows" in result.stdout
     synth = pd.read_csv(out)
-    real = pd.read_csv(SHARED_DATA / "insurance.csv")
+    real = pd.read_csv(data_file("insurance.csv"))
     assert synth.shape == (400, real.shape[1])
     assert list(synth.columns) == list(real.columns)
     assert set(synth["region"]) <= set(real["region"])
@@ -26,12 +28,12 @@ def test_fit_sample_then_report(tmp_path):
 
     again = tmp_path / "again.csv"
     genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "400", "--seed", "3",
+        "synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "400", "--seed", "3",
         "--bandwidth", "0.2", "--out", str(again),
     )  # fmt: skip
     assert again.read_bytes() == out.read_bytes()  # same seed, same file
 
-    report = genailab("synth", "report", str(SHARED_DATA / "insurance.csv"), str(out))
+    report = genailab("synth", "report", str(data_file("insurance.csv")), str(out))
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
     assert lines[0] == "holdout: none given: train split 50/50 at random (seed 0)"
@@ -42,7 +44,7 @@ def test_fit_sample_then_report(tmp_path):
 
 
 def test_report_with_holdout(tmp_path):
-    real = pd.read_csv(SHARED_DATA / "insurance.csv")
+    real = pd.read_csv(data_file("insurance.csv"))
     real.iloc[:600].to_csv(tmp_path / "train.csv", index=False)
     real.iloc[600:].to_csv(tmp_path / "holdout.csv", index=False)
     result = genailab(
@@ -65,7 +67,7 @@ def test_missing_file(tmp_path):
 
 def test_bad_method(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "5",
         "--method", "gan", "--out", str(tmp_path / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "unknown method 'gan'", "extrapolate")
@@ -76,42 +78,46 @@ def test_text_in_a_numeric_column(tmp_path):
     bad.write_text("age,bmi\n19,27.9\n18,thirty\n28,33.0\n33,22.7\n")
     result = genailab("synth", "fit-sample", str(bad), "--rows", "5", "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "column 'bmi' holds numbers but line 3 has 'thirty'")
-    report = genailab("synth", "report", str(SHARED_DATA / "insurance.csv"), str(bad))
+    report = genailab("synth", "report", str(data_file("insurance.csv")), str(bad))
     assert_one_line_error(report, "column 'bmi' holds numbers")
 
 
 def test_telecom_blanks_and_identifier(tmp_path):
+    rows, blank_lines = blank_cells("telecom.csv", "TotalCharges")
+    k = len(blank_lines)
+    assert k == 11  # tests/data keeps every blank TotalCharges of IBM's table
     out = tmp_path / "o.csv"
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "telecom.csv"), "--rows", "20000",
+        "synth", "fit-sample", str(data_file("telecom.csv")), "--rows", "20000",
         "--method", "copula", "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stdout.splitlines() if line.startswith("note: ")]
     assert len(notes) == 3
-    assert "'customerID' is an identifier" in notes[0]
-    assert "'TotalCharges' has 11 missing cells (first on line 490)" in notes[1]
-    assert "the 11 rows with a missing cell are left out of the fit" in notes[1]
-    assert "7032 rows" in result.stdout
+    assert f"'customerID' is an identifier (a different value in each of {rows} rows)" in notes[0]
+    assert f"'TotalCharges' has {k} missing cells (first on line {blank_lines[0]})" in notes[1]
+    assert f"the {k} rows with a missing cell are left out of the fit" in notes[1]
+    assert f"copula: {rows - k} rows of" in result.stdout
     synth = pd.read_csv(out)
-    real = pd.read_csv(SHARED_DATA / "telecom.csv")
+    real = pd.read_csv(data_file("telecom.csv"))
     assert list(synth.columns) == [c for c in real.columns if c != "customerID"]
-    # Blanks come back at the real rate, 11 / 7043: the count is binomial(20000, 0.00156).
+    # Blanks come back at the real rate p = k / rows: the count is binomial(20000, p).
     blanks = int(synth["TotalCharges"].isna().sum())
     assert f"({blanks} of 20000 rows have some" in notes[2]
-    assert 14 <= blanks <= 49  # mean 31.2, sd 5.6: about +-3 sd
+    p = k / rows
+    assert abs(blanks - 20000 * p) <= 4 * math.sqrt(20000 * p * (1 - p))
     assert synth.drop(columns="TotalCharges").notna().all().all()
     assert synth["tenure"].dtype == "int64"
 
     dropped = tmp_path / "d.csv"
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "telecom.csv"), "--rows", "500",
+        "synth", "fit-sample", str(data_file("telecom.csv")), "--rows", "500",
         "--method", "copula", "--missing", "drop", "--out", str(dropped),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(dropped).notna().all().all()
 
-    report = genailab("synth", "report", str(SHARED_DATA / "telecom.csv"), str(out))
+    report = genailab("synth", "report", str(data_file("telecom.csv")), str(out))
     assert report.returncode == 0, report.stderr
     assert f"the {blanks} rows with a missing cell are left out of the scores" in report.stdout
     assert f"synthetic {20000 - blanks}" in report.stdout
@@ -140,16 +146,16 @@ def test_empty_tables(tmp_path, text, fragment):
 
 
 def test_report_columns_differ(tmp_path):
-    real = pd.read_csv(SHARED_DATA / "insurance.csv")
+    real = pd.read_csv(data_file("insurance.csv"))
     real.drop(columns="bmi").to_csv(tmp_path / "s.csv", index=False)
-    insurance = str(SHARED_DATA / "insurance.csv")
+    insurance = str(data_file("insurance.csv"))
     result = genailab("synth", "report", insurance, str(tmp_path / "s.csv"))
     assert_one_line_error(result, "missing ['bmi']")
 
 
 def test_output_folder_missing(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "5",
         "--out", str(tmp_path / "no" / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "does not exist")
@@ -157,7 +163,7 @@ def test_output_folder_missing(tmp_path):
 
 def test_bandwidth_only_where_the_method_takes_it(tmp_path):
     result = genailab(
-        "synth", "fit-sample", str(SHARED_DATA / "insurance.csv"), "--rows", "5",
+        "synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "5",
         "--method", "bins", "--bandwidth", "0.2", "--out", str(tmp_path / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "method 'bins' (BinSynthesizer) does not take --bandwidth")
