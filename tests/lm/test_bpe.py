@@ -1,10 +1,12 @@
-"""Byte-level BPE: exact round trips on any text, compression, determinism, speed."""
+"""Byte-level BPE: exact round trips on any text, compression, determinism.
+
+Its training speed is measured against HuggingFace ``tokenizers`` in ``benchmarks/bpe.py``.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
-import time
 
 import numpy as np
 import pytest
@@ -109,12 +111,6 @@ def test_compression_carries_over_to_the_validation_split():
 def test_training_is_deterministic_and_prefix_consistent(cats, tok512):
     assert BPETokenizer.train(cats, 512) == tok512
     assert BPETokenizer.train(cats, 300).merges == tok512.merges[:44]
-
-
-def test_training_512_tokens_on_the_corpus_is_fast(cats):
-    start = time.perf_counter()
-    BPETokenizer.train(cats, 512)
-    assert time.perf_counter() - start < 5.0
 
 
 def test_first_merges_are_the_commonest_pairs_of_english_verse(tok512):

@@ -6,8 +6,11 @@ from scipy.special import zeta
 
 from genailab.simulate import averaged_partial_sums, eta, eta_partial_sums
 
-ZERO_1 = 14.134725141734693  # first zero of zeta on the critical line (imaginary part)
+# Published constants, not genailab output: the first two zeros of zeta on the critical line
+# (imaginary parts, from Odlyzko's tables) and zeta(1/2).
+ZERO_1 = 14.134725141734693
 ZERO_2 = 21.022039638771555
+ZETA_HALF = -1.4603545088095868
 
 
 def test_partial_sums_match_a_direct_sum():
@@ -27,7 +30,7 @@ def test_eta_is_one_minus_two_to_one_minus_s_times_zeta_for_real_s(sigma):
 
 def test_known_values():
     assert eta(1.0)[0].real == pytest.approx(np.log(2), abs=1e-13)
-    assert eta(0.5)[0].real == pytest.approx(0.6048986434216304, abs=1e-12)
+    assert eta(0.5)[0].real == pytest.approx((1 - np.sqrt(2)) * ZETA_HALF, abs=1e-12)
     assert abs(eta(0.5)[0].imag) < 1e-15
 
 
