@@ -57,10 +57,10 @@ def check_memory(need: float, what: str, available: int | None = None) -> None:
     Examples
     --------
     >>> check_memory(2**20, "a small run")
-    >>> check_memory(2**40, "a big run", available=2**34)
+    >>> check_memory(2**40, "a big run", available=2**34)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    genailab.memory.MemoryNeedError: a big run would need about 1024.0 GiB of memory; 16.0 GiB is available
+    genailab.memory.MemoryNeedError: a big run would need about 1024.0 GiB of memory; 16.0 GiB ...
     """
     have = available_bytes() if available is None else available
     if need > have:
