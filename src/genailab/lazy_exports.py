@@ -48,9 +48,10 @@ def lazy_exports(
     def __getattr__(name: str) -> Any:
         if name not in where:
             raise AttributeError(f"module '{package}' has no attribute '{name}'")
-        value = getattr(importlib.import_module(f"{package}.{where[name]}"), name)
-        setattr(sys.modules[package], name, value)  # later reads skip __getattr__
-        return value
+        module = importlib.import_module(f"{package}.{where[name]}")
+        for exported in exports[where[name]]:  # later reads of these skip __getattr__
+            setattr(sys.modules[package], exported, getattr(module, exported))
+        return getattr(module, name)
 
     def __dir__() -> list[str]:
         return sorted({*vars(sys.modules[package]), *where})

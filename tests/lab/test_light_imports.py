@@ -70,3 +70,20 @@ def test_lazy_exports_behave_like_attributes():
     assert "Perceptron" in dir(learn) and "Perceptron" in learn.__all__
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         learn.Nope  # noqa: B018
+
+
+def test_no_package_exports_a_name_that_is_also_one_of_its_modules():
+    # `genailab.simulate.sine_map` cannot be both the function and the module: whichever is
+    # imported first would win, and `from genailab.simulate import sine_map` would depend on
+    # what happened to be imported before.
+    import importlib
+    import pkgutil
+
+    import genailab
+
+    for info in pkgutil.walk_packages(genailab.__path__, "genailab."):
+        if not info.ispkg:
+            continue
+        package = importlib.import_module(info.name)
+        modules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+        assert set(getattr(package, "__all__", [])) & modules == set(), info.name

@@ -7,7 +7,7 @@
 - :mod:`~genailab.simulate.eta_orbits`: partial sums of the Dirichlet eta function as orbits in
   the complex plane, and their acceleration by repeated averaging (:func:`eta_partial_sums`,
   :func:`averaged_partial_sums`, :func:`eta`).
-- :mod:`~genailab.simulate.sine_map`: Granville's 2-D sine map, its orbits and vectorised basins
+- :mod:`~genailab.simulate.sine_map_basins`: Granville's 2-D sine map, its orbits and vectorised basins
   of attraction over a whole grid (:func:`orbit`, :func:`basins`, :func:`family`).
 - :mod:`~genailab.simulate.palettes`: colour-blind-safe basin images shaded by settle time
   (:func:`basin_image`).
@@ -28,6 +28,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "trajectories",
         ],
         "palettes": ["basin_colour_table", "basin_image"],
-        "sine_map": ["BasinMap", "SineMapParams", "basins", "family", "orbit", "sine_map"],
+        "sine_map_basins": ["BasinMap", "SineMapParams", "basins", "family", "orbit", "sine_map"],
     },
 )
