@@ -45,3 +45,15 @@ def suggest(value: str, accepted: Iterable[str]) -> str:
     if not matches:
         return ""
     return "; did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+class DataError(GenailabError, ValueError):
+    """Input data (``X``, ``y``, queries) that an estimator or index cannot use."""
+
+
+class NotFittedError(GenailabError, ValueError, AttributeError):
+    """A method that needs a fitted estimator, called before ``fit``.
+
+    Both a ``ValueError`` and an ``AttributeError``, as scikit-learn's own ``NotFittedError``
+    is, so code written for scikit-learn's estimators catches it too.
+    """

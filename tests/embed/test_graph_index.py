@@ -1,12 +1,15 @@
 """GraphIndex: recall against ExactIndex (itself checked against scikit-learn), the graph's
-invariants, determinism, save/load and bad input."""
+invariants, determinism across thread counts, its parameters.
+
+Single queries, save/load and the shared errors: tests/conformance/test_neighbor_indexes.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genailab.embed import ExactIndex, GraphIndex, gaussian_mixture, load_index
+from genailab.embed import ExactIndex, GraphIndex, gaussian_mixture
 from genailab.embed.graph_build import level_sizes
 
 
@@ -30,17 +33,11 @@ def mixture_20k():
 
 
 def test_recall_on_a_mixture(mixture_20k):
-    X, Q, truth, index = mixture_20k
+    _, Q, truth, index = mixture_20k
     # Measured: recall@10 0.988 at ef=40, 0.962 at ef=24, 0.93 at ef=16 (M=16,
     # ef_construction=100, random_state=0).
     index.ef = 40
-    dist, idx = index.kneighbors(Q, k=10)
-    assert _recall(idx, truth) >= 0.975
-    # the distances are the true distances of the rows returned, sorted
-    true_d = np.linalg.norm(Q[:, None, :].astype(np.float64) - X[idx].astype(np.float64), axis=2)
-    np.testing.assert_allclose(dist, true_d, rtol=1e-4, atol=1e-4)
-    assert np.all(np.diff(dist, axis=1) >= 0)
-    assert dist.dtype == np.float32 and idx.dtype == np.int64
+    assert _recall(index.kneighbors(Q, k=10)[1], truth) >= 0.975
 
 
 def test_recall_grows_with_ef(mixture_20k):
@@ -54,14 +51,6 @@ def test_recall_grows_with_ef(mixture_20k):
     assert recalls[0] == recalls[1]
     assert recalls[1] < recalls[2] <= recalls[3]
     assert recalls[3] >= 0.99
-
-
-def test_single_query_equals_its_batch_row(mixture_20k):
-    _, Q, _, index = mixture_20k
-    dist, idx = index.kneighbors(Q[:20], k=5)
-    for i in (0, 7, 19):
-        d1, i1 = index.kneighbors(Q[i], k=5)
-        assert d1.shape == (5,) and np.array_equal(i1, idx[i]) and np.array_equal(d1, dist[i])
 
 
 def test_graph_invariants(mixture_20k):
@@ -104,17 +93,6 @@ def test_deterministic_for_any_thread_count():
     assert not np.array_equal(a.order_, c.order_)
 
 
-def test_save_load_same_results(tmp_path):
-    X = _mixture(2_000, d=16, seed=3)
-    index = GraphIndex(M=8, ef=30, metric="cosine", random_state=0).fit(X)
-    loaded = load_index(index.save(tmp_path / "graph.npz"))
-    assert isinstance(loaded, GraphIndex) and loaded.ef == 30 and loaded.metric == "cosine"
-    for Q in (X[:50] + 0.01, X[5]):
-        d0, i0 = index.kneighbors(Q, k=7)
-        d1, i1 = loaded.kneighbors(Q, k=7)
-        assert np.array_equal(i0, i1) and np.array_equal(d0, d1)
-
-
 def test_tiny_and_duplicate_data():
     X = np.arange(10, dtype=np.float32)[:, None] * [1.0, 2.0]  # (10, 2)
     dist, idx = GraphIndex(M=2, random_state=0).fit(X).kneighbors(X[3], k=10)
@@ -146,7 +124,6 @@ def test_unreachable_nodes_fall_back_to_exact():
         (dict(ef=0), "ef must be an int >= 1"),
         (dict(n_threads=0), "n_threads must be an int >= 1"),
         (dict(random_state=-1), "random_state must be an int >= 0"),
-        (dict(metric="dot"), "metric must be one of"),
     ],
 )
 def test_bad_params(params, message):
@@ -154,19 +131,8 @@ def test_bad_params(params, message):
         GraphIndex(**params).fit(np.ones((5, 2)))
 
 
-def test_bad_input():
-    X = _mixture(200, d=16)
-    index = GraphIndex(M=4).fit(X)
-    with pytest.raises(ValueError, match="dimension 3, but the index holds 16-d"):
-        index.kneighbors(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="k=201 is larger than the 200"):
-        index.kneighbors(X[:2], k=201)
-    with pytest.raises(ValueError, match="must be finite"):
-        index.kneighbors(np.full(16, np.nan))
-    with pytest.raises(ValueError, match="at least one row"):
-        GraphIndex().fit(np.empty((0, 16)))
-    with pytest.raises(ValueError, match="not fitted"):
-        GraphIndex().kneighbors(X[:1])
+def test_ef_set_after_fit_is_checked():
+    index = GraphIndex(M=4).fit(_mixture(200, d=16))
     index.ef = -3
     with pytest.raises(ValueError, match="ef must be an int >= 1; got -3"):
-        index.kneighbors(X[:1])
+        index.kneighbors(np.ones(16))

@@ -1,4 +1,7 @@
-"""IVFIndex (+PQ): recall against ExactIndex, exactness at nprobe = nlist, save/load, errors."""
+"""IVFIndex (+PQ): recall against ExactIndex as nprobe grows, the PQ code, its parameters.
+
+Exactness at nprobe = nlist, save/load and the shared errors: tests/conformance.
+"""
 
 from __future__ import annotations
 
@@ -20,21 +23,11 @@ def _recall(idx, ref):
     return float((idx[:, :, None] == ref[:, None, :]).any(axis=2).mean())
 
 
-@pytest.mark.parametrize("metric", ["l2", "cosine"])
-def test_all_lists_is_exact(data, metric):
-    X, Q = data
-    ref_d, ref_i = ExactIndex(metric=metric).fit(X).kneighbors(Q, k=10)
-    index = IVFIndex(nlist=32, nprobe=32, metric=metric, random_state=0).fit(X)
-    d, i = index.kneighbors(Q, k=10)
-    np.testing.assert_array_equal(i, ref_i)
-    np.testing.assert_allclose(d, ref_d, rtol=1e-6, atol=1e-7)
-    assert index.list_sizes_.sum() == len(X) and index.list_sizes_.shape == (32,)
-
-
 def test_recall_grows_with_nprobe(data):
     X, Q = data
     _, ref = ExactIndex().fit(X).kneighbors(Q, k=10)
     index = IVFIndex(nlist=64, random_state=0).fit(X)
+    assert index.list_sizes_.shape == (64,) and index.list_sizes_.sum() == len(X)
     recalls = []
     for nprobe in (1, 2, 4, 8, 16, 64):
         index.nprobe = nprobe  # a sweep needs no refit
@@ -90,12 +83,13 @@ def test_single_query_and_small_lists(data):
     np.testing.assert_array_equal(i, index.kneighbors(Q[:1], k=20)[1][0])
 
 
-@pytest.mark.parametrize("pq", [None, 8])
-def test_save_and_load(data, tmp_path, pq):
+def test_save_and_load_with_pq(data, tmp_path):
+    # the flat index's round trip is in the conformance tests; PQ saves its codes too
     X, Q = data
-    index = IVFIndex(nlist=16, nprobe=3, pq=pq, metric="cosine", random_state=0).fit(X)
+    index = IVFIndex(nlist=16, nprobe=3, pq=8, metric="cosine", random_state=0).fit(X)
     again = load_index(index.save(tmp_path / "ivf.npz"))
-    assert isinstance(again, IVFIndex) and again.nprobe == 3 and again.pq == pq
+    assert isinstance(again, IVFIndex) and again.nprobe == 3 and again.pq == 8
+    np.testing.assert_array_equal(again.codebooks_, index.codebooks_)
     for a, b in zip(index.kneighbors(Q, 5), again.kneighbors(Q, 5), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -117,13 +111,9 @@ def test_bad_params(data, params, match):
         IVFIndex(**{"nlist": 4, **params}).fit(data[1])
 
 
-def test_bad_queries(data):
+def test_nprobe_set_after_fit_is_checked(data):
     X, Q = data
     index = IVFIndex(nlist=8).fit(X)
-    with pytest.raises(ValueError, match="dimension 5, but the index holds 32-d"):
-        index.kneighbors(Q[:, :5])
-    with pytest.raises(ValueError, match="k=10000 is larger than"):
-        index.kneighbors(Q, k=10_000)
     index.nprobe = 0
     with pytest.raises(ValueError, match="nprobe must be an int >= 1, got 0"):
         index.kneighbors(Q)

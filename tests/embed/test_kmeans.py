@@ -84,10 +84,18 @@ def test_predict_and_reproducible():
         ({"n_clusters": 6}, np.zeros((5, 2)), "n_clusters=6 is larger than the 5 rows"),
         ({"max_iter": 0}, np.zeros((5, 2)), "max_iter must be an int >= 1"),
         ({"n_local_trials": 0}, np.zeros((5, 2)), "n_local_trials must be None or an int"),
-        ({}, np.full((10, 2), np.nan), "X must be finite"),
-        ({}, np.zeros((0, 2)), "non-empty 2-D"),
     ],
 )
 def test_bad_input(params, X, match):
     with pytest.raises(ValueError, match=match):
         KMeans(**params).fit(X)
+
+
+def test_score_is_minus_the_inertia_and_fit_predict_the_labels():
+    X, _ = _mixture(seed=4, k=4, per=30, d=3)
+    km = KMeans(4, random_state=0)
+    np.testing.assert_array_equal(km.fit_predict(X), km.labels_)
+    Q = X[::5] + 0.1
+    d2 = ((Q[:, None, :].astype(np.float64) - km.cluster_centers_[None]) ** 2).sum(-1)
+    assert km.score(Q) == pytest.approx(-d2.min(1).sum(), rel=1e-9)
+    assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-12)

@@ -1,4 +1,7 @@
-"""ProbabilisticANN: measured recall against its formula 1 - (1 - 1/n)^p, the iterations, errors."""
+"""ProbabilisticANN: measured recall against its formula 1 - (1 - 1/n)^p, the iterations, errors.
+
+Save/load, cosine and the shared errors: tests/conformance/test_neighbor_indexes.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import itertools
 import numpy as np
 import pytest
 
-from genailab.embed import ExactIndex, ProbabilisticANN, expected_recall, load_index
+from genailab.embed import ExactIndex, ProbabilisticANN, expected_recall
 
 
 @pytest.fixture(scope="module")
@@ -91,18 +94,6 @@ def test_duplicates_count_once():
     d, i = index.kneighbors(np.array([[2.2]]), k=6)
     assert sorted(i[0].tolist()) == list(range(6))  # every row once, none twice
     np.testing.assert_allclose(d[0], np.abs(X[i[0], 0] - 2.2), rtol=1e-6)
-
-
-def test_save_load_and_cosine(data, tmp_path):
-    X, Q = data
-    index = ProbabilisticANN(probes=300, metric="cosine", random_state=5).fit(X)
-    again = load_index(index.save(tmp_path / "p.npz"))
-    for a, b in zip(index.kneighbors(Q, 3), again.kneighbors(Q, 3), strict=True):
-        np.testing.assert_array_equal(a, b)
-    d, i = again.kneighbors(Q, 3)
-    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
-    Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
-    np.testing.assert_allclose(d, 1 - np.einsum("qd,qkd->qk", Qn, Xn[i]), atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""BinSynthesizer: occupied hyper-rectangles only, their frequencies, draws inside the bins."""
+"""BinSynthesizer: occupied hyper-rectangles only, their frequencies, draws inside the bins.
+
+The contract of every synthesizer (dtypes, seeds, pickling, errors): tests/conformance.
+"""
 
 import numpy as np
 import pandas as pd
@@ -114,36 +117,14 @@ def test_truncate_keeps_insurance_charges_positive():
     assert out["charges"].max() > df["charges"].max()  # the top side is still open
 
 
-def test_ints_stay_ints_and_categories_preserved():
-    df = _mixed()
-    for within in ("uniform", "extrapolate"):
-        out = BinSynthesizer(bins=3, within=within, random_state=0).fit(df).sample(2000)
-        assert out.dtypes.equals(df.dtypes)
-        assert list(out.columns) == list(df.columns)
-        assert set(out["colour"]) <= {"red", "green", "blue"}
-        assert out["colour"].cat.categories.equals(df["colour"].cat.categories)
-    uniform = BinSynthesizer(bins=3, random_state=0).fit(df).sample(2000)
+def test_uniform_int_draws_stay_in_the_observed_range():
+    uniform = BinSynthesizer(bins=3, random_state=0).fit(_mixed()).sample(2000)
     assert uniform["k"].min() >= 0 and uniform["k"].max() <= 19
 
 
-def test_reproducible():
-    df = _mixed()
-    a = BinSynthesizer(within="extrapolate", random_state=7).fit(df).sample(300)
-    b = BinSynthesizer(within="extrapolate", random_state=7).fit(df).sample(300)
-    pd.testing.assert_frame_equal(a, b)
-
-
-def test_bad_parameters_and_data():
-    with pytest.raises(ConfigError, match="bins"):
-        BinSynthesizer(bins=0).fit(np.arange(5.0))
-    with pytest.raises(ConfigError, match="within"):
+def test_bad_within():
+    with pytest.raises(ConfigError, match="within must be 'uniform' or 'extrapolate'; got 'gauss'"):
         BinSynthesizer(within="gauss").fit(np.arange(5.0))
-    with pytest.raises(ValueError, match="missing values"):
-        BinSynthesizer().fit(pd.DataFrame({"a": [1.0, np.nan, 3.0]}))
-    with pytest.raises(ValueError, match="numbers stored as text"):
-        BinSynthesizer().fit(pd.DataFrame({"a": ["1.5", " ", "3"]}))
-    with pytest.raises(ValueError, match="not fitted"):
-        BinSynthesizer().sample(3)
 
 
 @pytest.mark.parametrize("within", ["uniform", "extrapolate"])

@@ -1,8 +1,10 @@
-"""GaussianCopula: empirical margins, normal-score correlation, categories as intervals."""
+"""GaussianCopula: empirical margins, normal-score correlation, categories as intervals.
+
+The contract of every synthesizer (dtypes, constants, seeds, pickling, errors): tests/conformance.
+"""
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from data_files import data_file
 from genailab.evaluate import ks_distance
@@ -52,7 +54,6 @@ def test_category_frequencies_and_dtypes():
     df = _mixed()
     model = GaussianCopula(random_state=2).fit(df)
     out = model.sample(40_000)
-    assert out.dtypes.equals(df.dtypes) and list(out.columns) == list(df.columns)
     freq = out["grade"].value_counts(normalize=True)
     ref = df["grade"].value_counts(normalize=True)
     assert set(freq.index) == set(ref.index)
@@ -62,39 +63,10 @@ def test_category_frequencies_and_dtypes():
     np.testing.assert_allclose(model._cuts["grade"][0], ref.iloc[0])
 
 
-def test_ints_constants_and_arrays():
-    df = pd.DataFrame(
-        {"n": np.arange(50, dtype=np.uint8), "c": 3, "f": np.linspace(0, 1, 50), "b": [True] * 50}
-    )
-    out = GaussianCopula(random_state=0).fit(df).sample(500)
-    assert out.dtypes.equals(df.dtypes)
-    assert (out["c"] == 3).all() and out["b"].all()
-    x = np.random.default_rng(0).normal(size=(300, 2))
-    arr = GaussianCopula(random_state=0).fit(x).sample(7)
-    assert arr.shape == (7, 2) and arr.dtype == np.float64
-    assert GaussianCopula(random_state=0).fit(x[:, 0]).sample(4).shape == (4,)
-
-
 def test_singular_correlation_is_fine():
     x = np.random.default_rng(0).normal(size=200)
     out = GaussianCopula(random_state=0).fit(np.column_stack([x, 2 * x])).sample(1000)
     assert np.all(np.diff(out[np.argsort(out[:, 0]), 1]) >= -1e-12)  # comonotone
-
-
-def test_reproducible():
-    df = _mixed()
-    a = GaussianCopula(random_state=5).fit(df).sample(100)
-    b = GaussianCopula(random_state=5).fit(df).sample(100)
-    pd.testing.assert_frame_equal(a, b)
-
-
-def test_errors():
-    with pytest.raises(ValueError, match="missing values"):
-        GaussianCopula().fit(pd.DataFrame({"a": [1.0, np.nan, 3.0]}))
-    with pytest.raises(ValueError, match="not fitted"):
-        GaussianCopula().sample(3)
-    with pytest.raises(ValueError, match="n must be"):
-        GaussianCopula().fit(np.arange(5.0)).sample(-1)
 
 
 def test_insurance():

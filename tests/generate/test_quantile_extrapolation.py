@@ -1,4 +1,7 @@
-"""QuantileExtrapolator against SciPy, closed-form moments, and Granville's bmi figures."""
+"""QuantileExtrapolator against SciPy, closed-form moments, and Granville's bmi figures.
+
+The contract of every synthesizer (shapes, seeds, pickling, errors): tests/conformance.
+"""
 
 import csv
 import math
@@ -183,17 +186,6 @@ def test_two_dimensional_single_column_keeps_its_shape():
     assert model.quantile(0.3) == one_d.quantile(0.3)
 
 
-def test_random_state_makes_runs_reproducible():
-    X = _correlated(50)
-    a = QuantileExtrapolator(bandwidth=0.2, random_state=11).fit(X)
-    b = QuantileExtrapolator(bandwidth=0.2, random_state=11).fit(X)
-    np.testing.assert_array_equal(a.sample(100), b.sample(100))
-    np.testing.assert_array_equal(a.sample(5), b.sample(5))  # the streams stay in step
-    c = QuantileExtrapolator(bandwidth=0.2, random_state=12).fit(X)
-    assert not np.array_equal(a.sample(100), c.sample(100))
-    assert QuantileExtrapolator(random_state=0).fit(X).sample(0).shape == (0, 3)
-
-
 # ------------------------------------------------------------------------------------------------
 # truncation
 # ------------------------------------------------------------------------------------------------
@@ -241,21 +233,10 @@ def test_truncation_with_no_room_is_a_clear_error():
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("X", "message"),
-    [
-        (np.array([1.0, np.nan, 3.0]), r"finite; got NaN or inf in 1 rows \(first: row 1\)"),
-        (np.array([]), "at least 2 rows"),
-        (np.array([4.0]), "at least 2 rows"),
-        (np.ones((3, 2, 2)), "1-D .* or 2-D .*; got 3-D"),
-        (np.float64(3.0), "got 0-D"),
-        (np.column_stack([[1.0, 2, 3], [5.0, 5, 5]]), "column 1 is constant"),
-        (np.array(["a", "b"]), "must hold numbers"),
-    ],
-)
-def test_fit_rejects_bad_data(X, message):
-    with pytest.raises(ValueError, match=message):
-        QuantileExtrapolator().fit(X)
+def test_fit_rejects_a_constant_array_column():
+    # a DataFrame's constant column is kept constant; an array's has no kernel width
+    with pytest.raises(ValueError, match="column 1 is constant"):
+        QuantileExtrapolator().fit(np.column_stack([[1.0, 2, 3], [5.0, 5, 5]]))
 
 
 @pytest.mark.parametrize(
@@ -273,16 +254,11 @@ def test_fit_rejects_bad_parameters(kwargs, message):
         QuantileExtrapolator(**kwargs).fit(_skewed())
 
 
-def test_quantile_and_sample_errors():
-    with pytest.raises(ValueError, match="not fitted"):
-        QuantileExtrapolator().sample(3)
+def test_quantile_errors():
     model = QuantileExtrapolator().fit(_skewed())
     for p in (0.0, 1.0, -0.2, 1.5, np.nan, [0.5, 1.0], []):
         with pytest.raises(ValueError, match=r"open interval \(0, 1\)"):
             model.quantile(p)
-    for n in (-1, 2.5, True):
-        with pytest.raises(ValueError, match="n must be an int >= 0"):
-            model.sample(n)
     wide = QuantileExtrapolator().fit(_correlated())
     with pytest.raises(ValueError, match=r"single column; .* fitted on 3"):
         wide.quantile(0.5)

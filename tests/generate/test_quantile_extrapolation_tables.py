@@ -1,4 +1,7 @@
-"""QuantileExtrapolator on pandas tables: mixed columns, grouped categories, integer rounding."""
+"""QuantileExtrapolator on pandas tables: mixed columns, grouped categories, integer rounding.
+
+The contract of every synthesizer on tables (columns, dtypes, seeds, errors): tests/conformance.
+"""
 
 import math
 
@@ -33,16 +36,9 @@ def _mixture_quantile_scipy(x: np.ndarray, h: float, p: float) -> float:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_sample_keeps_columns_order_and_dtypes():
+def test_numeric_columns_are_shaken():
     df = _insurance()
     out = QuantileExtrapolator(bandwidth=0.3, random_state=0).fit(df).sample(2000)
-    assert isinstance(out, pd.DataFrame)
-    assert list(out.columns) == list(df.columns)
-    pd.testing.assert_series_equal(out.dtypes, df.dtypes)
-    assert len(out) == 2000 and out.index.equals(pd.RangeIndex(2000))
-    for name in ("age", "children"):
-        assert pd.api.types.is_integer_dtype(out[name])
-    assert not out.isna().any().any()
     # bmi and charges are shaken: new values, not copies of observed ones.
     assert np.isin(out["bmi"], df["bmi"]).mean() < 0.01
 
@@ -187,13 +183,6 @@ def test_constant_columns_stay_constant():
     assert model.quantile(0.9, column="pi") == 3.14
 
 
-def test_random_state_makes_table_samples_reproducible():
-    df = _insurance()
-    a = QuantileExtrapolator(random_state=7).fit(df).sample(100)
-    b = QuantileExtrapolator(random_state=7).fit(df).sample(100)
-    pd.testing.assert_frame_equal(a, b)
-
-
 def test_a_table_of_categories_only_is_a_grouped_bootstrap():
     df = pd.DataFrame({"a": list("xxyz"), "b": pd.Categorical(["p", "q", "q", "p"])})
     out = QuantileExtrapolator(random_state=0).fit(df).sample(400)
@@ -229,19 +218,6 @@ def test_telecom_total_charges_as_text_with_blanks_is_a_clear_error():
     assert (
         QuantileExtrapolator().fit(as_labels).data_.shape[1] == 3
     )  # SeniorCitizen, tenure, MonthlyCharges
-
-
-@pytest.mark.parametrize(
-    ("df", "message"),
-    [
-        (pd.DataFrame({"x": [1.0, None, 3.0, 4.0]}), r"'x' has 1 missing values .* in 4 rows"),
-        (pd.DataFrame({"x": [1.0, 2.0]}).iloc[:1], "at least 2 rows"),
-        (pd.DataFrame({"n": ["1", "2.5", " "]}), r"'n' holds numbers stored as text.* 1 blank"),
-    ],
-)
-def test_fit_rejects_bad_tables(df, message):
-    with pytest.raises(ValueError, match=message):
-        QuantileExtrapolator().fit(df)
 
 
 @pytest.mark.parametrize(

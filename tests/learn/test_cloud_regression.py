@@ -317,10 +317,9 @@ def test_interval_formulas_and_foot_points():
     ("make", "args", "match"),
     [
         (dict(shape="spline"), (np.zeros((10, 2)),), "shape must be one of"),
-        (dict(), (np.array([[0.0, 1.0], [np.nan, 2.0], [1, 1]]),), "finite"),
         (dict(shape="conic"), (np.random.default_rng(0).normal(size=(5, 2)),), "at least 6 points"),
-        (dict(), (np.zeros((10, 3)),), r"shape \(n, 2\)"),
-        (dict(), (np.zeros(10), np.zeros(9)), "X and y must have shapes"),
+        (dict(), (np.zeros((10, 3)),), r"defined for 2 only \(a cloud of points \(x, y\) when y"),
+        (dict(), (np.zeros((10, 2)), np.zeros(10)), r"defined for 1 only \(a response y of one x"),
         (dict(n_boot=-1), (np.zeros((10, 2)),), "n_boot must be an int >= 0"),
         (dict(level=1.5), (np.zeros((10, 2)),), r"level must be in \(0, 1\)"),
         (dict(shape="polynomial", degree=0), (np.zeros((10, 2)),), "degree must be an int >= 1"),
@@ -338,5 +337,16 @@ def test_misuse_raises():
         fit.predict(x)
     with pytest.raises(ValueError, match="n_boot >= 1"):
         fit.confidence_intervals()
-    with pytest.raises(ValueError, match="not fitted"):
-        CloudRegression().predict(x)
+
+
+def test_predict_and_score_as_a_regressor():
+    # x values give y in their shape; scikit-learn's X (n, 1) gives (n,); score is R^2
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 40)
+    y = 1 - 2 * x + 3 * x**2 + 0.05 * rng.normal(size=40)
+    fit = CloudRegression("polynomial", degree=2, n_boot=0).fit(x[:, None], y)
+    assert fit.predict(x.reshape(4, 5, 2)).shape == (4, 5, 2) and fit.predict(0.5).shape == ()
+    np.testing.assert_array_equal(fit.predict(x[:, None]), fit.predict(x))
+    residual = y - fit.predict(x)
+    r2 = 1 - residual @ residual / np.sum((y - y.mean()) ** 2)
+    assert fit.score(x[:, None], y) == pytest.approx(r2, rel=1e-12) and r2 > 0.99

@@ -112,17 +112,35 @@ def test_xor_never_converges():
     assert not p.converged_ and p.n_iter_ == 50 and p.score(AND_X, [0, 1, 1, 0]) < 1
 
 
+def test_any_two_labels_are_the_0_1_targets():
+    # the unit fires for the second of the sorted labels: the same weights as 0/1 targets
+    labels = np.array(["off", "on"])
+    named = Perceptron(shuffle=False).fit(AND_X, labels[AND_Y])
+    plain = Perceptron(shuffle=False).fit(AND_X, AND_Y)
+    np.testing.assert_array_equal(named.coef_, plain.coef_)
+    assert named.classes_.tolist() == ["off", "on"] and plain.classes_.tolist() == [0, 1]
+    assert named.predict(AND_X).tolist() == ["off", "off", "off", "on"]
+    assert plain.predict(AND_X).dtype == np.int64
+    # a first chunk with one label needs the other named
+    chunked = Perceptron(shuffle=False).partial_fit(AND_X[:3], labels[AND_Y[:3]], classes=labels)
+    chunked.partial_fit(AND_X[3:], labels[AND_Y[3:]])
+    whole = Perceptron(shuffle=False).partial_fit(AND_X, labels[AND_Y])
+    np.testing.assert_array_equal(chunked.coef_, whole.coef_)
+
+
 def test_clear_errors():
-    with pytest.raises(ValueError, match="0/1 labels"):
+    with pytest.raises(ValueError, match=r"Only binary classification is supported: y holds 3"):
         Perceptron().fit(AND_X, [0, 2, 0, 1])
-    with pytest.raises(ValueError, match="must have shape"):
-        Perceptron().fit(AND_X, [0, 1])
-    with pytest.raises(ValueError, match="not fitted"):
-        Perceptron().predict(AND_X)
+    with pytest.raises(ValueError, match=r"y holds 1 class \('on'\); a Perceptron separates 2"):
+        Perceptron().fit(AND_X, ["on"] * 4)
+    with pytest.raises(ValueError, match=r"y must hold 0/1 targets .* got values \[0, 1, 2\]"):
+        Perceptron().fit(AND_X, np.c_[AND_Y, [0, 2, 0, 2]])
     with pytest.raises(ValueError, match="lr must be positive"):
         Perceptron(lr=0).fit(AND_X, AND_Y)
     with pytest.raises(ValueError, match="max_iter"):
         Perceptron(max_iter=0).fit(AND_X, AND_Y)
-    p = Perceptron().partial_fit(AND_X, AND_Y)
-    with pytest.raises(ValueError, match="expected 2 features"):
-        p.partial_fit(np.ones((4, 3)), AND_Y)
+    p = Perceptron().partial_fit(AND_X, ["a", "b", "a", "b"])
+    with pytest.raises(ValueError, match=r"y holds the label 'c', not one of classes_"):
+        p.partial_fit(AND_X, ["a", "c", "a", "b"])
+    with pytest.raises(ValueError, match="y has 2 outputs, but this Perceptron learns 1"):
+        Perceptron().partial_fit(AND_X, AND_Y).partial_fit(AND_X, np.c_[AND_Y, AND_Y])

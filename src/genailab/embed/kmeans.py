@@ -30,6 +30,9 @@ import numba
 import numpy as np
 import torch
 
+from genailab.errors import ConfigError, DataError, NotFittedError
+from genailab.estimator import Clusterer, as_features
+
 _BLOCK_FLOATS = 1 << 24  # rows per block * centres: a 64 MB distance block
 
 
@@ -202,7 +205,7 @@ def _add_rows(sums: np.ndarray, labels: np.ndarray, X: np.ndarray) -> None:
     sums[sorted_labels[starts]] += np.add.reduceat(X[order].astype(np.float64), starts, axis=0)
 
 
-class KMeans:
+class KMeans(Clusterer):
     """k-means clustering: k-means++ seeding, then Lloyd iterations (see the module docstring).
 
     Parameters
@@ -249,28 +252,24 @@ class KMeans:
         self.random_state = random_state
         self.n_local_trials = n_local_trials
 
-    def fit(self, X: Any) -> Self:
-        """Cluster the rows of ``X`` (n, d); return self."""
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Cluster the rows of ``X`` (n, d); return self (``y`` is ignored)."""
         k = self.n_clusters
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ValueError(f"n_clusters must be an int >= 1, got {k!r}")
+            raise ConfigError(f"n_clusters must be an int >= 1, got {k!r}")
         it = self.max_iter
         if isinstance(it, bool) or not isinstance(it, numbers.Integral) or it < 1:
-            raise ValueError(f"max_iter must be an int >= 1, got {it!r}")
+            raise ConfigError(f"max_iter must be an int >= 1, got {it!r}")
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a number >= 0, got {self.tol!r}")
+            raise ConfigError(f"tol must be a number >= 0, got {self.tol!r}")
         trials = self.n_local_trials
         if trials is not None and (
             isinstance(trials, bool) or not isinstance(trials, numbers.Integral) or trials < 1
         ):
-            raise ValueError(f"n_local_trials must be None or an int >= 1, got {trials!r}")
-        X = np.ascontiguousarray(np.asarray(X, dtype=np.float32))
-        if X.ndim != 2 or X.shape[0] == 0:
-            raise ValueError(f"X must be a non-empty 2-D array (n, d), got shape {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("X must be finite; it holds NaN or inf")
+            raise ConfigError(f"n_local_trials must be None or an int >= 1, got {trials!r}")
+        X = np.ascontiguousarray(as_features(self, X, reset=True, dtype=np.float32))
         if k > X.shape[0]:
-            raise ValueError(f"n_clusters={k} is larger than the {X.shape[0]} rows of X")
+            raise DataError(f"n_clusters={k} is larger than the {X.shape[0]} rows of X")
         rng = np.random.default_rng(self.random_state)
         centres = kmeans_plus_plus(X, int(k), rng, trials)
         previous = np.inf
@@ -287,7 +286,22 @@ class KMeans:
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centre of every row of ``X`` (n, d)."""
+        return assign(self._rows(X), self.cluster_centers_)[0]
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Minus the inertia of ``X`` (its squared distances to the nearest centres).
+
+        Higher is better, as model selection wants; scikit-learn's ``KMeans.score`` is the same.
+
+        Examples
+        --------
+        >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).score([[1.0, 1.0]])  # 1^2 + 0^2
+        -1.0
+        """
+        return -float(assign(self._rows(X), self.cluster_centers_)[1].sum())
+
+    def _rows(self, X: Any) -> np.ndarray:
         if not hasattr(self, "cluster_centers_"):
-            raise ValueError("this KMeans is not fitted yet; call fit(X) first")
-        X = np.ascontiguousarray(np.asarray(X, dtype=np.float32))
-        return assign(X, self.cluster_centers_)[0]
+            raise NotFittedError("this KMeans is not fitted yet; call fit(X) first")
+        return np.ascontiguousarray(as_features(self, X, reset=False, dtype=np.float32))

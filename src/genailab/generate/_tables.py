@@ -24,9 +24,16 @@ def as_table(X: np.ndarray | pd.DataFrame) -> tuple[pd.DataFrame, int | None]:
     X = np.asarray(X)
     if X.ndim not in (1, 2):
         raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got {X.ndim}-D, shape {X.shape}")
+    check_real(X)
+    return pd.DataFrame(X if X.ndim == 2 else X[:, None]), X.ndim
+
+
+def check_real(X: np.ndarray) -> None:
+    """Refuse an array that is not of real numbers (bools count as numbers)."""
+    if np.iscomplexobj(X):  # NOTE: numpy counts complex as numbers; a cast would drop .imag
+        raise ValueError(f"X must hold real numbers; got dtype {X.dtype}")
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}")
-    return pd.DataFrame(X if X.ndim == 2 else X[:, None]), X.ndim
 
 
 def from_table(df: pd.DataFrame, ndim: int | None) -> np.ndarray | pd.DataFrame:
@@ -46,6 +53,10 @@ def split_columns(df: pd.DataFrame) -> tuple[list, list]:
         raise ValueError(f"X must have unique column names; got {list(df.columns)!r}")
     numeric, categorical = [], []
     for name, col in df.items():
+        if pd.api.types.is_complex_dtype(col):
+            raise ValueError(
+                f"column {name!r} holds complex numbers; a synthesizer takes real numbers"
+            )
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             missing = int(col.isna().sum())
             if missing:

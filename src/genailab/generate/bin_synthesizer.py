@@ -49,7 +49,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from genailab.errors import ConfigError
+from genailab.errors import ConfigError, NotFittedError
 from genailab.generate._tables import (
     as_column,
     as_table,
@@ -160,7 +160,7 @@ class BinSynthesizer:
     def sample(self, n: int) -> np.ndarray | pd.DataFrame:
         """Draw ``n`` synthetic rows, with the fitted type, columns and dtypes."""
         if not hasattr(self, "cells_"):
-            raise ValueError("this BinSynthesizer is not fitted yet; call fit(X) first")
+            raise NotFittedError("this BinSynthesizer is not fitted yet; call fit(X) first")
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n must be an int >= 0; got {n!r}")
         rng = self._rng

@@ -29,6 +29,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
+from genailab.errors import NotFittedError
 from genailab.generate._tables import as_column, as_table, from_table, split_columns
 from genailab.generate.quantile_extrapolation import _normal_cdf, _normal_quantile
 
@@ -102,7 +103,7 @@ class GaussianCopula:
     def sample(self, n: int) -> np.ndarray | pd.DataFrame:
         """Draw ``n`` synthetic rows, with the fitted type, columns and dtypes."""
         if not hasattr(self, "correlation_"):
-            raise ValueError("this GaussianCopula is not fitted yet; call fit(X) first")
+            raise NotFittedError("this GaussianCopula is not fitted yet; call fit(X) first")
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n must be an int >= 0; got {n!r}")
         k = len(self.columns_)

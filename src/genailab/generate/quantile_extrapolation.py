@@ -66,8 +66,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genailab.errors import ConfigError
-from genailab.generate._tables import split_columns, table_bounds
+from genailab.errors import ConfigError, NotFittedError
+from genailab.generate._tables import check_real, split_columns, table_bounds
 
 # NOTE: rejection sampling gives up after this many rounds; each round draws enough to fill the
 # remainder at the acceptance rate measured so far, so a feasible truncation needs 2 or 3.
@@ -193,8 +193,7 @@ class QuantileExtrapolator:
         X = np.asarray(X)
         if X.ndim not in (1, 2):
             raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got {X.ndim}-D, shape {X.shape}")
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise ValueError(f"X must hold numbers; got dtype {X.dtype}")
+        check_real(X)
         data = (X if X.ndim == 2 else X[:, None]).astype(np.float64)  # (n, d)
         n, d = data.shape
         if n < 2 or d == 0:
@@ -441,7 +440,7 @@ class QuantileExtrapolator:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "data_"):
-            raise ValueError("this QuantileExtrapolator is not fitted yet; call fit(X) first")
+            raise NotFittedError("this QuantileExtrapolator is not fitted yet; call fit(X) first")
 
     def _column_index(self, what: str, column: int | str | None) -> int | tuple:
         """Index of ``column`` in ``data_``, or ``(value,)`` for a constant DataFrame column."""

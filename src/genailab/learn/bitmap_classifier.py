@@ -33,6 +33,8 @@ import numpy as np
 import torch
 
 from genailab.device import resolve_device
+from genailab.errors import ConfigError, DataError, NotFittedError
+from genailab.estimator import Classifier, as_features, as_labels
 
 Mode = Literal["majority", "random-neighbor"]
 MODES = ("majority", "random-neighbor")
@@ -200,7 +202,7 @@ def random_neighbor_pass(
 
 
 # ------------------------------------------------------------------------------ the estimator
-class BitmapClassifier:
+class BitmapClassifier(Classifier):
     """Classify 2-D points with a bitmap that fills in from the training points, pass by pass.
 
     **Grid.** The bounding box of the training ``X``, widened on each side by ``margin`` times
@@ -360,7 +362,6 @@ class BitmapClassifier:
         self.resolution_ = (rx, ry)
         self.device_ = params["device"]
         self._window = params["window"]
-        self.n_features_in_ = 2
         low, high = X.min(0), X.max(0)  # (2,), (2,)
         extent = np.where(high > low, high - low, 1.0)  # (2,); 1 on a degenerate axis
         centre = np.where(high > low, low, low - 0.5)
@@ -445,7 +446,7 @@ class BitmapClassifier:
         (array([9, 9]), array([0, 5]))
         """
         self._check_fitted()
-        col, row = self._pixel_of(self._check_X(X))
+        col, row = self._pixel_of(as_features(self, X, reset=False))
         return row, col
 
     def _pixel_of(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -480,7 +481,7 @@ class BitmapClassifier:
                [0.83333333, 0.16666667]])
         """
         self._check_fitted()
-        col, row = self._pixel_of(self._check_X(X))
+        col, row = self._pixel_of(as_features(self, X, reset=False))
         labels = self._labels
         C = len(self.classes_)
         counts = window_counts(labels, C, self._window)  # (C, ry, rx)
@@ -515,23 +516,12 @@ class BitmapClassifier:
         array(['left', 'right', 'right'], dtype='<U5')
         """
         self._check_fitted()
-        X = self._check_X(X)
+        X = as_features(self, X, reset=False)
         col, row = self._pixel_of(X)
         own = self.bitmap_[row, col]  # (n,)
         if (own < 0).any():  # only when `passes` stopped the fill early
             own = np.where(own >= 0, own, self.predict_proba(X).argmax(1))
         return self.classes_[own]
-
-    def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy of :meth:`predict` on ``(X, y)``.
-
-        Examples
-        --------
-        >>> clf = BitmapClassifier(resolution=10).fit([[0, 0], [2, 0]], [0, 1])
-        >>> clf.score([[0.2, 0.0], [1.8, 0.0]], [0, 1])
-        1.0
-        """
-        return float(np.mean(self.predict(X) == np.asarray(y)))
 
     # -------------------------------------------------------------------------- checks
     def _check_params(self) -> dict:
@@ -544,25 +534,25 @@ class BitmapClassifier:
             or not all(isinstance(r, int | np.integer) and not isinstance(r, bool) for r in pair)
             or min(pair) < 2
         ):
-            raise ValueError(
+            raise ConfigError(
                 f"resolution must be an int >= 2 or a pair (rx, ry) of ints >= 2, got {res!r}"
             )
         w = self.window
         if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
-            raise ValueError(f"window must be an int >= 1, got {w!r}")
+            raise ConfigError(f"window must be an int >= 1, got {w!r}")
         if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         for key in ("passes", "max_passes"):
             value = getattr(self, key)
             if value is None and key == "passes":
                 continue
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 accepted = "an int >= 1 or None" if key == "passes" else "an int >= 1"
-                raise ValueError(f"{key} must be {accepted}, got {value!r}")
+                raise ConfigError(f"{key} must be {accepted}, got {value!r}")
         if not isinstance(self.margin, int | float) or not 0 <= self.margin < np.inf:
-            raise ValueError(f"margin must be a finite number >= 0, got {self.margin!r}")
+            raise ConfigError(f"margin must be a finite number >= 0, got {self.margin!r}")
         if self.random_state is not None and not isinstance(self.random_state, int | np.integer):
-            raise ValueError(f"random_state must be an int or None, got {self.random_state!r}")
+            raise ConfigError(f"random_state must be an int or None, got {self.random_state!r}")
         return {
             "resolution": (int(pair[0]), int(pair[1])),
             "window": int(w),
@@ -570,26 +560,15 @@ class BitmapClassifier:
             "device": resolve_device(self.device),
         }
 
-    def _check_X(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != 2:
-            raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("X must be finite, got NaN or infinite values")
-        return X
-
     def _check_data(self, X, y) -> tuple[np.ndarray, np.ndarray]:
-        X = self._check_X(X)
-        if len(X) == 0:
-            raise ValueError("X must hold at least one point, got 0")
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must have shape ({len(X)},) to match X, got {y.shape}")
+        X = as_features(self, X, reset=True, n_features=2, why="points of the plane, (x, y)")
+        y = as_labels(self, y, len(X))
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y must hold at least 2 classes, got 1 ({self.classes_[0]!r})")
+            only = self.classes_[0].item()
+            raise DataError(f"y must hold at least 2 classes, got 1 class ({only!r})")
         return X, y_index.reshape(-1)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "_labels"):
-            raise ValueError("this BitmapClassifier is not fitted yet: call fit(X, y) first")
+            raise NotFittedError("this BitmapClassifier is not fitted yet: call fit(X, y) first")

@@ -25,6 +25,8 @@ import warnings
 
 import numpy as np
 
+from genailab.errors import ConfigError, DataError, NotFittedError
+from genailab.estimator import Regressor, as_features, as_targets
 from genailab.learn.implicit_shapes import (
     SHAPES,
     EllipseGeometry,
@@ -39,7 +41,7 @@ FIT_SHAPES = (*SHAPES, "ellipse")
 _PROJECTION_STEPS = 8  # Newton steps that move a point onto a curve (see _foot_points)
 
 
-class CloudRegression:
+class CloudRegression(Regressor):
     """Fit a line, polynomial, circle, conic or ellipse to a cloud, with bootstrap intervals.
 
     The fit minimises ``sum_i g(x_i; theta)^2`` under ``||theta|| = 1`` (smallest eigenvector
@@ -56,6 +58,10 @@ class CloudRegression:
       ``A = 1``; the two agree on exact data and differ at second order in the noise.
     - ``conic`` may return any conic (a hyperbola from a short noisy arc); ``ellipse``
       (Halir-Flusser) always returns an ellipse.
+
+    With ``shape="line"`` or ``"polynomial"`` and a response ``y`` it is a regressor in
+    scikit-learn's sense (``predict``, ``score`` as R^2, ``X`` of one feature); the other
+    shapes fit a cloud ``X`` of shape (n, 2) and predict nothing.
 
     Parameters
     ----------
@@ -134,10 +140,10 @@ class CloudRegression:
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> CloudRegression:
         """Fit the shape to the cloud ``X`` (n, 2), or to the pairs ``(X, y)``; return self."""
         self._check_params()
-        points = self._points(X, y)  # (n, 2)
+        points = self._points(X, y, reset=True)  # (n, 2)
         k = n_features(self._base, self.degree)
         if len(points) < k:
-            raise ValueError(
+            raise DataError(
                 f"X must have at least {k} points for shape {self.shape!r} "
                 f"({k - 1} free parameters), got {len(points)}"
             )
@@ -268,11 +274,25 @@ class CloudRegression:
         return centre + r_low[:, None] * direction, centre + r_high[:, None] * direction
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """``y`` on the fitted line or polynomial at ``x`` (shapes that are graphs of x only)."""
+        """``y`` on the fitted line or polynomial at ``x`` (shapes that are graphs of x only).
+
+        ``x`` holds values of x, in an array of any shape but 2-D (``y`` comes back in that
+        shape), or is scikit-learn's ``X`` of shape (n, 1), one x per row (``y`` of shape (n,)).
+        """
         self._check_fitted()
         if self._base not in ("line", "polynomial"):
-            raise ValueError(f"predict needs shape 'line' or 'polynomial', got {self.shape!r}")
+            raise ConfigError(f"predict needs shape 'line' or 'polynomial', got {self.shape!r}")
         x = np.asarray(x, dtype=float)
+        if x.ndim == 2:  # (n_samples, n_features): one feature, x
+            if x.shape[1] != 1:
+                raise DataError(
+                    f"X has {x.shape[1]} features, but CloudRegression is expecting 1 features "
+                    "as input (x)"
+                )
+            x = x[:, 0]
+        if not np.isfinite(x).all():
+            bad = int((~np.isfinite(x)).sum())
+            raise DataError(f"x must be finite; {bad} values are NaN or inf")
         return _curve_y(self.coef_[None], x.ravel(), self._base)[0].reshape(x.shape)
 
     def residuals(
@@ -285,7 +305,7 @@ class CloudRegression:
         self._check_fitted()
         if kind not in ("algebraic", "geometric"):
             raise ValueError(f"kind must be 'algebraic' or 'geometric', got {kind!r}")
-        points = self._points(X, y)  # (n, 2)
+        points = self._points(X, y, reset=False)  # (n, 2)
         if kind == "geometric":
             return self._geometric(points, self.coef_)
         return lift(points, self._base, self.degree) @ self.coef_
@@ -294,6 +314,14 @@ class CloudRegression:
     @property
     def _base(self) -> str:
         return "conic" if self.shape == "ellipse" else self.shape
+
+    def _estimator_kind(self) -> str | None:
+        return "regressor" if self.shape in ("line", "polynomial") else None
+
+    def __sklearn_tags__(self):  # scikit-learn's tags: y is optional (a cloud X alone)
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
 
     def _params(self, coef: np.ndarray) -> np.ndarray:  # (B, k) -> (B, m)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,40 +342,30 @@ class CloudRegression:
         g, grad = _value_and_gradient(points, coef, self._base)
         return g / np.linalg.norm(grad, axis=-1)
 
-    def _points(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+    def _points(self, X: np.ndarray, y: np.ndarray | None, reset: bool) -> np.ndarray:
+        """The points (n, 2): the cloud ``X`` itself, or the pairs ``(x, y)``."""
         if y is None:
-            if X.ndim != 2 or X.shape[1] != 2:
-                raise ValueError(f"X must have shape (n, 2) when y is None, got {X.shape}")
-            points = X
-        else:
-            y = np.asarray(y, dtype=float)
-            if X.ndim == 2 and X.shape[1] == 1:
-                X = X[:, 0]
-            if X.ndim != 1 or y.shape != X.shape:
-                raise ValueError(
-                    f"X and y must have shapes (n,) or (n, 1) and (n,), got {X.shape} and {y.shape}"
-                )
-            points = np.column_stack([X, y])
-        if not np.all(np.isfinite(points)):
-            raise ValueError("X and y must be finite, got NaN or infinity")
-        return points
+            why = "a cloud of points (x, y) when y is None"
+            return as_features(self, X, reset=reset, n_features=2, why=why)
+        why = "a response y of one x: X of shape (n,) or (n, 1)"
+        x = as_features(self, X, reset=reset, n_features=1, why=why, allow_1d=True)[:, 0]
+        return np.column_stack([x, as_targets(self, y, len(x))])
 
     def _check_params(self) -> None:
         if self.shape not in FIT_SHAPES:
-            raise ValueError(f"shape must be one of {', '.join(FIT_SHAPES)}, got {self.shape!r}")
+            raise ConfigError(f"shape must be one of {', '.join(FIT_SHAPES)}, got {self.shape!r}")
         if self.shape == "polynomial" and (
             not isinstance(self.degree, int | np.integer) or self.degree < 1
         ):
-            raise ValueError(f"degree must be an int >= 1, got {self.degree!r}")
+            raise ConfigError(f"degree must be an int >= 1, got {self.degree!r}")
         if not isinstance(self.n_boot, int | np.integer) or self.n_boot < 0:
-            raise ValueError(f"n_boot must be an int >= 0, got {self.n_boot!r}")
+            raise ConfigError(f"n_boot must be an int >= 0, got {self.n_boot!r}")
         if not 0 < self.level < 1:
-            raise ValueError(f"level must be in (0, 1), got {self.level}")
+            raise ConfigError(f"level must be in (0, 1), got {self.level}")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
-            raise ValueError("this CloudRegression is not fitted yet: call fit first")
+            raise NotFittedError("this CloudRegression is not fitted yet: call fit first")
 
     def _check_boot(self) -> None:
         self._check_fitted()

@@ -19,11 +19,20 @@ with the bias input appended) and ``||x~_i|| <= R``, then from zero weights the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from genailab.errors import ConfigError, DataError, NotFittedError
+from genailab.estimator import Classifier, as_features, as_labels
 
-class Perceptron:
+
+class Perceptron(Classifier):
     """Binary linear threshold units trained by Rosenblatt's online rule, one per output column.
+
+    Targets are either one column of two classes (any two labels: the unit fires for the
+    second of ``classes_``), or 0/1 columns, one unit each (several outputs; ``classes_`` is
+    then ``[0, 1]``, as it is for 0/1 labels in one column).
 
     Parameters
     ----------
@@ -41,6 +50,8 @@ class Perceptron:
 
     Attributes
     ----------
+    classes_ : ndarray of shape (2,)
+        The two labels, sorted; ``[0, 1]`` for 0/1 (or bool) targets and for several outputs.
     coef_ : ndarray of shape (n_outputs, n_features)
         The weights ``w`` of each output's unit.
     intercept_ : ndarray of shape (n_outputs,)
@@ -88,15 +99,16 @@ class Perceptron:
         X : array of shape (n_samples, n_features)
             Inputs.
         y : array of shape (n_samples,) or (n_samples, n_outputs)
-            Targets in {0, 1} (or bool); one perceptron learns each column.
+            Two class labels, or targets in {0, 1} (or bool) with one perceptron per column.
 
         Returns
         -------
         Perceptron
             ``self``, fitted.
         """
-        if int(self.max_iter) < 1:
-            raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
+        it = self.max_iter
+        if isinstance(it, bool) or not isinstance(it, int | np.integer) or it < 1:
+            raise ConfigError(f"max_iter must be an int >= 1, got {it!r}")
         X, Y = self._check(X, y, reset=True)
         self.converged_ = False
         for _ in range(int(self.max_iter)):
@@ -107,18 +119,26 @@ class Perceptron:
                 break
         return self
 
-    def partial_fit(self, X: np.ndarray, y: np.ndarray) -> Perceptron:
+    def partial_fit(self, X: np.ndarray, y: np.ndarray, classes: Any = None) -> Perceptron:
         """One pass of the online rule over ``(X, y)``, from the current weights.
 
         The first call creates zero weights; later calls continue from where the last left off,
         so feeding the data in chunks is the same as one epoch over the concatenated chunks.
+
+        Parameters
+        ----------
+        X, y
+            As for :meth:`fit`.
+        classes : array_like of shape (2,), optional
+            The two labels, for a first chunk that holds only one of them (not needed for
+            0/1 targets); later calls ignore it, as scikit-learn's ``partial_fit`` does.
 
         Returns
         -------
         Perceptron
             ``self``.
         """
-        X, Y = self._check(X, y, reset=not hasattr(self, "coef_"))
+        X, Y = self._check(X, y, reset=not hasattr(self, "coef_"), classes=classes)
         self._epoch(X, Y)
         return self
 
@@ -135,46 +155,81 @@ class Perceptron:
                 self.mistakes_ += err != 0
         self.n_iter_ += 1
 
-    def _check(self, X: np.ndarray, y: np.ndarray, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if y.ndim not in (1, 2) or len(y) != len(X):
-            raise ValueError(
-                f"y must have shape ({len(X)},) or ({len(X)}, n_outputs) to match X, got {y.shape}"
-            )
-        if not np.isin(y, (0, 1)).all():
-            raise ValueError(f"y must hold 0/1 labels, got values {np.unique(y)[:5].tolist()}")
-        Y = y.reshape(len(y), -1).astype(np.int64)  # (n, L)
+    def _check(
+        self, X: np.ndarray, y: np.ndarray, reset: bool, classes: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if reset and not (isinstance(self.lr, int | float) and self.lr > 0):
+            raise ConfigError(f"lr must be positive, got {self.lr!r}")
+        X = as_features(self, X, reset=reset)
+        y = as_labels(self, y, len(X), multi_output=True)
         if reset:
-            if self.lr <= 0:
-                raise ValueError(f"lr must be positive, got {self.lr}")
+            self.classes_ = self._classes(y, classes)
+            self._one_output = y.ndim == 1
+        Y = self._targets(y)  # (n, L) in {0, 1}
+        if reset:
             self.coef_ = np.zeros((Y.shape[1], X.shape[1]))
             self.intercept_ = np.zeros(Y.shape[1])
             self.mistakes_ = np.zeros(Y.shape[1], dtype=np.int64)
             self.n_iter_ = 0
             self._rng = np.random.default_rng(self.random_state)
-            self._one_output = y.ndim == 1
-        elif X.shape[1] != self.coef_.shape[1] or Y.shape[1] != self.coef_.shape[0]:
-            raise ValueError(
-                f"expected {self.coef_.shape[1]} features and {self.coef_.shape[0]} outputs, "
-                f"got {X.shape[1]} and {Y.shape[1]}"
+        elif Y.shape[1] != self.coef_.shape[0] or (y.ndim == 1) != self._one_output:
+            raise DataError(
+                f"y has {Y.shape[1]} outputs, but this Perceptron learns {self.coef_.shape[0]}"
             )
         return X, Y
+
+    @staticmethod
+    def _classes(y: np.ndarray, classes: Any) -> np.ndarray:
+        """The two labels: ``[0, 1]`` for 0/1 targets (and several outputs), else y's own."""
+        labels = np.unique(y if classes is None else np.asarray(classes))
+        if y.ndim == 2 or np.isin(labels, (0, 1)).all():
+            return np.array([0, 1])
+        if len(labels) > 2:
+            shown = ", ".join(repr(v) for v in labels[:5].tolist())
+            raise DataError(
+                f"Only binary classification is supported: y holds {len(labels)} classes "
+                f"({shown}{', ...' if len(labels) > 5 else ''}); for one unit per class, "
+                "pass y as 0/1 columns (one-vs-rest)"
+            )
+        if len(labels) < 2:
+            raise DataError(
+                f"y holds 1 class ({labels[0].item()!r}); a Perceptron separates 2 (0/1 targets "
+                "may hold one), or give both to partial_fit as classes=[...]"
+            )
+        return labels
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as 0/1 targets (n, L): whether each unit should fire."""
+        if y.ndim == 2 or self.classes_.tolist() == [0, 1]:
+            if not np.isin(y, (0, 1)).all():
+                shown = np.unique(y)[:5].tolist()
+                raise DataError(f"y must hold 0/1 targets (classes_ is [0, 1]); got values {shown}")
+            return y.reshape(len(y), -1).astype(np.int64)
+        unseen = ~np.isin(y, self.classes_)
+        if unseen.any():
+            raise DataError(
+                f"y holds the label {y[unseen][0].item()!r}, not one of classes_ "
+                f"{self.classes_.tolist()}"
+            )
+        return (y == self.classes_[1]).astype(np.int64)[:, None]
 
     # ---------------------------------------------------------------------------- prediction
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """The weighted sums ``w . x + b``: shape (n_samples,) or (n_samples, n_outputs)."""
         if not hasattr(self, "coef_"):
-            raise ValueError("this Perceptron is not fitted yet: call fit or partial_fit first")
-        scores = np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_  # (n, L)
+            raise NotFittedError("this Perceptron is not fitted yet: call fit or partial_fit first")
+        X = as_features(self, X, reset=False)
+        scores = X @ self.coef_.T + self.intercept_  # (n, L)
         return scores[:, 0] if self._one_output else scores
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """0/1 predictions, 1 where the weighted sum is strictly positive."""
-        return (self.decision_function(X) > 0).astype(np.int64)
+        """The second of ``classes_`` (1 for 0/1 targets) where the weighted sum is > 0."""
+        fires = (self.decision_function(X) > 0).astype(np.int64)
+        return self.classes_[fires] if self._one_output else fires
 
-    def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Share of the targets (every output of every sample) predicted right."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+    def __sklearn_tags__(self):  # scikit-learn's tags, with a binary, multi-output unit
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # one unit: two classes
+        tags.classifier_tags.multi_label = True  # 0/1 columns, a unit each
+        tags.target_tags.multi_output = True
+        return tags

@@ -19,7 +19,12 @@ fraction of the within-cluster spread over the separation, and more for unequal 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from genailab.errors import ConfigError, NotFittedError
+from genailab.estimator import Clusterer, as_features
 
 
 def product_objective(X: np.ndarray, centres: np.ndarray, p: float = 2.0) -> float:
@@ -70,7 +75,7 @@ def two_means(
     return centres, labels
 
 
-class ProductCentres:
+class ProductCentres(Clusterer):
     """Two centres minimising ``sum_i ||x_i - a||^p ||x_i - b||^p`` by damped Newton steps.
 
     Parameters
@@ -125,13 +130,13 @@ class ProductCentres:
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray) -> ProductCentres:
-        """Find the two centres for the cloud ``X`` ``(n, d)``; return self."""
+    def fit(self, X: np.ndarray, y: Any = None) -> ProductCentres:
+        """Find the two centres for the cloud ``X`` ``(n, d)``; return self (``y`` is ignored)."""
         if not (isinstance(self.p, int | float) and self.p >= 1):
-            raise ValueError(f"p must be a number >= 1, got {self.p!r}")
+            raise ConfigError(f"p must be a number >= 1, got {self.p!r}")
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
-        X = _check_X(X)
+            raise ConfigError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
+        X = as_features(self, X, reset=True, min_samples=2)
         # NOTE: optimise in standardised coordinates z = (x - m) / s; the objective only
         # scales by s^(2p) (same minimiser), and the numbers stay near 1 for the solver.
         m = X.mean(axis=0)
@@ -168,9 +173,28 @@ class ProductCentres:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Index (0 or 1) of the nearest centre for each row of ``X``."""
+        self._check_fitted()
+        return _nearest(as_features(self, X, reset=False), self.centres_)
+
+    def score(self, X: np.ndarray, y: Any = None) -> float:
+        """Minus the objective ``sum_i ||x_i - a||^p ||x_i - b||^p`` on ``X``: higher is better.
+
+        As scikit-learn's ``KMeans.score`` is minus the inertia, so that model selection,
+        which maximises a score, minimises the objective.
+
+        Examples
+        --------
+        >>> X = np.array([[0.0, 0.0], [0.0, 0.2], [4.0, 0.0], [4.0, 0.2]])
+        >>> model = ProductCentres(random_state=0).fit(X)
+        >>> bool(model.score(X) == -model.objective_)
+        True
+        """
+        self._check_fitted()
+        return -product_objective(as_features(self, X, reset=False), self.centres_, self.p)
+
+    def _check_fitted(self) -> None:
         if not hasattr(self, "centres_"):
-            raise ValueError("this ProductCentres is not fitted yet: call fit first")
-        return _nearest(_check_X(X), self.centres_)
+            raise NotFittedError("this ProductCentres is not fitted yet: call fit first")
 
     def _init(self, X: np.ndarray) -> np.ndarray:
         rng = np.random.default_rng(self.random_state)

@@ -33,11 +33,13 @@ import numpy as np
 from genailab.engine import Tensor
 from genailab.engine import functional as F
 from genailab.engine.optim import Adam, cosine_with_warmup
+from genailab.errors import ConfigError, NotFittedError
+from genailab.estimator import Regressor, as_features, as_targets
 
 Solver = Literal["adam", "lstsq"]
 
 
-class SineNetwork:
+class SineNetwork(Regressor):
     """Fit ``y(x) = sum_k a_k sin(w_k x + b_k) + c`` to 1-D data, scikit-learn style.
 
     Parameters
@@ -122,9 +124,8 @@ class SineNetwork:
         (``predict``) while it learns. ``"lstsq"`` yields once, with the solution.
         """
         self._check_params()
-        x, y = _as_inputs(X), np.asarray(y, dtype=np.float64).reshape(-1)
-        if len(y) != len(x):
-            raise ValueError(f"X and y need as many samples, got {len(x)} and {len(y)}")
+        x = self._inputs(X, reset=True)
+        y = as_targets(self, y, len(x))
         rng = np.random.default_rng(self.random_state)
         K = self.n_units
         # The hidden layer is drawn first and the same way in every mode (same random_state,
@@ -169,46 +170,35 @@ class SineNetwork:
     def features(self, X) -> np.ndarray:
         """The hidden layer's outputs ``sin(w_k x + b_k)``, shape (n, n_units)."""
         self._check_fitted()
-        return np.sin(_as_inputs(X)[:, None] * self.frequencies_ + self.phases_)
+        return np.sin(self._inputs(X, reset=False)[:, None] * self.frequencies_ + self.phases_)
 
     def predict(self, X) -> np.ndarray:
         """The network's output at ``X`` (shape (n,) or (n, 1)), shape (n,)."""
         return self.features(X) @ self.amplitudes_ + self.intercept_
 
-    def score(self, X, y) -> float:
-        """Coefficient of determination R^2 of the prediction (1 is a perfect fit)."""
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
-        residual = np.sum((y - self.predict(X)) ** 2)
-        return float(1.0 - residual / np.sum((y - y.mean()) ** 2))
-
     # ------------------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         if not isinstance(self.n_units, int | np.integer) or self.n_units < 1:
-            raise ValueError(f"n_units must be an integer of at least 1, got {self.n_units!r}")
+            raise ConfigError(f"n_units must be an integer of at least 1, got {self.n_units!r}")
         if self.solver not in ("adam", "lstsq"):
-            raise ValueError(f"solver must be 'adam' or 'lstsq', got {self.solver!r}")
+            raise ConfigError(f"solver must be 'adam' or 'lstsq', got {self.solver!r}")
         if self.solver == "lstsq" and self.train_hidden:
-            raise ValueError(
+            raise ConfigError(
                 "solver='lstsq' fits only the outer layer: it needs train_hidden=False "
                 "(use solver='adam' to train both layers)"
             )
         if self.steps < 0:
-            raise ValueError(f"steps must be at least 0, got {self.steps}")
+            raise ConfigError(f"steps must be at least 0, got {self.steps}")
         if not self.max_frequency > 0:
-            raise ValueError(f"max_frequency must be positive, got {self.max_frequency}")
+            raise ConfigError(f"max_frequency must be positive, got {self.max_frequency}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "frequencies_"):
-            raise ValueError("this SineNetwork is not fitted yet: call fit(X, y) first")
+            raise NotFittedError("this SineNetwork is not fitted yet: call fit(X, y) first")
 
-
-def _as_inputs(X) -> np.ndarray:
-    """1-D inputs as a float64 vector (n,), from (n,) or (n, 1)."""
-    x = np.asarray(X, dtype=np.float64)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1:
-        raise ValueError(f"X must have shape (n,) or (n, 1), got {x.shape}")
-    return x
+    def _inputs(self, X, reset: bool) -> np.ndarray:
+        """1-D inputs as a float64 vector (n,), from (n,) or (n, 1)."""
+        why = "a 1-D signal y(x): X of shape (n,) or (n, 1)"
+        return as_features(self, X, reset=reset, n_features=1, why=why, allow_1d=True)[:, 0]
