@@ -7,8 +7,8 @@
 - :mod:`~genailab.simulate.eta_orbits`: partial sums of the Dirichlet eta function as orbits in
   the complex plane, and their acceleration by repeated averaging (:func:`eta_partial_sums`,
   :func:`averaged_partial_sums`, :func:`eta`).
-- :mod:`~genailab.simulate.sine_map_basins`: Granville's 2-D sine map, its orbits and vectorised basins
-  of attraction over a whole grid (:func:`orbit`, :func:`basins`, :func:`family`).
+- :mod:`~genailab.simulate.sine_map_basins`: Granville's 2-D sine map, its orbits and
+  vectorised basins of attraction over a whole grid (:func:`orbit`, :func:`basins`, :func:`family`).
 - :mod:`~genailab.simulate.palettes`: colour-blind-safe basin images shaded by settle time
   (:func:`basin_image`).
 """
