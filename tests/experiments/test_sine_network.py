@@ -103,8 +103,8 @@ def test_the_largest_network_on_the_most_points_is_refused_where_memory_is_short
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"points": 10_000, "units": 200, "sweep_max_units": 1},  # part 1's pair of networks
-        {"points": 40_000, "units": 1},  # the sweep's 32 units
+        {"points": 5000, "units": 200, "sweep_max_units": 1},  # part 1's pair of networks
+        {"points": 20_000, "units": 1},  # the sweep's 32 units
     ],
 )
 def test_the_memory_estimate_is_the_measured_peak(overrides):
