@@ -2,13 +2,19 @@
 lognormal sample, the truth from scipy, and the claims the video makes (v = 0 is the plain
 bootstrap; the tails reach further as v grows while the body stays put)."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from genailab.experiments.beyond_the_range import true_cdf, true_pdf, true_quantile
+from genailab.errors import ConfigError
+from genailab.experiments.beyond_the_range import memory_bytes, true_cdf, true_pdf, true_quantile
 from genailab.generate import QuantileExtrapolator
 from genailab.lab import get, iterate_frames
+from genailab.memory import MemoryNeedError, check_memory
+
+NAME = "beyond-the-range"
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +123,51 @@ def test_the_body_stays_put_with_the_variance_correction(frames):
     assert uncorrected[-1].scalars["iqr_ratio"] > 1.4
 
 
-def test_config_is_validated():
-    with pytest.raises(ValueError, match="steps must be at least 2, got 1"):
-        get("beyond-the-range").config(overrides={"steps": 1})
-    with pytest.raises(ValueError, match="sigma must lie in"):
-        get("beyond-the-range").config(overrides={"sigma": 0.0})
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"steps": 1}, "steps must be in [2, 1000], got 1"),
+        ({"sigma": 0.0}, "sigma must be in (0, 3], got 0.0"),
+        ({"max_bandwidth": 5.5}, "max_bandwidth must be in (0, 5], got 5.5"),
+        ({"draws": 10_000_001}, "draws must be in [100, 10000000], got 10000001"),
+    ],
+)
+def test_out_of_bounds_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_every_size_at_its_maximum_is_refused_where_memory_is_short():
+    largest = {"observations": 100_000, "steps": 1000, "draws": 10_000_000}
+    need = memory_bytes(get(NAME).config(overrides=largest))  # 1000 copies of 100000 values
+    assert 2**30 < need < 24 * 2**30
+    with pytest.raises(MemoryNeedError, match=r"would need about 1\.1 GiB of memory"):
+        check_memory(need, NAME, available=2**29)
+
+
+def _traced_peak(cfg):
+    for _ in get(NAME).frames(get(NAME).config(quick=True, overrides={"steps": 2})):
+        pass  # lazy imports happen here, outside the measurement
+    tracemalloc.start()
+    for _ in get(NAME).frames(cfg):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_the_memory_estimate_is_the_measured_peak_when_the_draws_dominate():
+    cfg = get(NAME).config(overrides={"draws": 2_000_000, "steps": 3})
+    peak = _traced_peak(cfg)
+    assert 0.8 * peak < memory_bytes(cfg) < 1.5 * peak
+
+
+def test_the_memory_estimate_adds_torchs_copy_of_the_cdf_table_to_the_measured_peak():
+    cfg = get(NAME).config(overrides={"observations": 20_000, "steps": 2, "draws": 100})
+    peak = _traced_peak(cfg)  # one chunk of 2^22 normal-CDF arguments, in numpy
+    torch_chunk = 8 * 2**22  # torch.special.ndtr's output, which tracemalloc does not see
+    assert memory_bytes(cfg) - torch_chunk == pytest.approx(peak, rel=0.2)
 
 
 def test_some_smoothing_brings_the_cdf_closer_to_the_truth(frames):

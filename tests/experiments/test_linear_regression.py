@@ -4,8 +4,9 @@ np.linalg.lstsq with a bias, sum(x y) / sum(x^2) without."""
 import numpy as np
 import pytest
 
-from genailab.experiments.linear_regression import FITS, least_squares
-from genailab.lab import iterate_frames
+from genailab.errors import ConfigError
+from genailab.experiments.linear_regression import FITS, inputs, largest_stable_lr, least_squares
+from genailab.lab import get, iterate_frames
 
 NAME = "linear-regression"
 K = {name: k for k, name in enumerate(FITS)}
@@ -75,8 +76,46 @@ def test_least_squares_helper():
     np.testing.assert_allclose(fits["no_bias"], [(2 * 14 + 6) / 14, 0.0])
 
 
-def test_bad_configs_raise():
-    with pytest.raises(ValueError, match="x_low must be below x_high"):
-        run(0, x_low=3.0, x_high=1.0)
-    with pytest.raises(ValueError, match="lr must be positive"):
-        run(0, lr=0.0)
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"points": 1}, "points must be in [2, 100000], got 1"),
+        ({"snapshots": 10_001}, "snapshots must be in [2, 10000], got 10001"),
+        ({"lr": 0.0}, "lr must be in (0, 1], got 0.0"),
+        ({"noise": -0.1}, "noise must be in [0, 10], got -0.1"),
+        ({"x_low": 3.0, "x_high": 1.0}, "x_low must be below x_high, got 3.0 and 1.0"),
+        (
+            {"lr": 0.2},
+            "lr must be below 0.0876 on these points (2 / the MSE's largest curvature), "
+            "got 0.2; gradient descent would diverge",
+        ),
+    ],
+)
+def test_bad_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def _gradient_descent_loss(x, y, lr, steps):
+    """Plain gradient descent on the MSE of w x + b from zero, in numpy: the last loss."""
+    w = b = 0.0
+    for _ in range(steps):
+        r = w * x + b - y
+        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
+    return np.mean((w * x + b - y) ** 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_lr_limit_is_where_gradient_descent_on_the_experiments_points_starts_to_diverge(seed):
+    cfg = get(NAME).config(seed=seed)
+    f = run(seed, steps=1, snapshots=2)[-1]
+    x, y = f.arrays["x"], f.arrays["y"]
+    np.testing.assert_array_equal(x, inputs(cfg, np.random.default_rng(seed)))
+    limit = largest_stable_lr(cfg)
+    start = np.mean(y**2)
+    assert _gradient_descent_loss(x, y, 0.98 * limit, 2000) < 1e-2 * start
+    assert _gradient_descent_loss(x, y, 1.02 * limit, 2000) > 1e6 * start
+    get(NAME).config(seed=seed, overrides={"lr": 0.99 * limit})  # accepted
+    with pytest.raises(ConfigError, match="lr must be below"):
+        get(NAME).config(seed=seed, overrides={"lr": limit})

@@ -1,18 +1,24 @@
 """The overfitting video's figures: the baseline overfits, every fix beats it, early stopping
 stops where the validation curve is lowest, and every variant extrapolates badly."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from genailab.experiments.overfitting import VARIANTS, true_function
+from genailab.errors import ConfigError
+from genailab.experiments.overfitting import VARIANTS, memory_bytes, true_function
 from genailab.lab import get, iterate_frames
+from genailab.memory import MemoryNeedError, check_memory
+
+NAME = "overfitting"
 
 FIXES = ("small_init", "weight_decay", "early_stopping", "more_data")
 
 
 @pytest.fixture(scope="module")
 def frames():
-    return list(iterate_frames("overfitting", quick=True))
+    return list(iterate_frames(NAME, quick=True))
 
 
 def test_the_baseline_overfits(frames):
@@ -59,6 +65,46 @@ def test_the_more_data_variant_keeps_the_original_points(frames):
     assert np.all(np.abs(np.r_[a["x_train"], a["x_extra"]]) <= 1)
 
 
-def test_config_is_validated():
-    with pytest.raises(ValueError, match="more_points must exceed points"):
-        get("overfitting").config(overrides={"more_points": 12})
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"points": 1}, "points must be in [2, 1000], got 1"),
+        ({"hidden_layers": 17}, "hidden_layers must be in [1, 16], got 17"),
+        ({"init_scale": 1.5}, "init_scale must be in (0, 1], got 1.5"),
+        ({"reach": 1.0}, "reach must be in (1, 10], got 1.0"),
+        ({"more_points": 12}, "more_points must exceed points (12), got 12"),
+    ],
+)
+def test_bad_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_the_largest_network_on_the_most_points_is_refused_where_memory_is_short():
+    largest = {"points": 1000, "more_points": 10_000, "val_points": 10_000}
+    cfg = get(NAME).config(overrides={**largest, "width": 1024, "hidden_layers": 16})
+    need = memory_bytes(cfg)  # four graphs of 16 (n, 1024) layers, 20 copies of 16M weights
+    assert 6 * 2**30 < need < 24 * 2**30
+    with pytest.raises(MemoryNeedError, match=r"would need about 6\.5 GiB of memory"):
+        check_memory(need, NAME, available=4 * 2**30)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"width": 512, "hidden_layers": 3},  # the copies of the weights
+        {"more_points": 4000, "width": 128, "hidden_layers": 4},  # the graphs
+    ],
+)
+def test_the_memory_estimate_is_the_measured_peak(overrides):
+    small = {"steps": 2, "snapshots": 2}
+    for _ in get(NAME).frames(get(NAME).config(overrides=small)):
+        pass  # lazy imports happen here, outside the measurement
+    cfg = get(NAME).config(overrides={**small, **overrides})
+    tracemalloc.start()
+    for _ in get(NAME).frames(cfg):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert 0.8 * peak < memory_bytes(cfg) < 1.5 * peak

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from genailab.engine import Tensor
+from genailab.errors import ConfigError
 from genailab.experiments.random_search_vs_evolution import RandomSearch, expected_best
-from genailab.lab import iterate_frames
+from genailab.lab import get, iterate_frames
 
 NAME = "random-search-vs-evolution"
 
@@ -80,8 +81,22 @@ def test_fixed_mutation_size_stalls_where_the_one_fifth_rule_keeps_going():
     assert fixed.scalars["evolution_loss"] > 100 * adaptive.scalars["evolution_loss"]
 
 
-def test_bad_configs_raise():
-    with pytest.raises(ValueError, match="generations must be at least 2"):
-        list(iterate_frames(NAME, overrides={"generations": 1}))
-    with pytest.raises(ValueError, match="sigma must be positive"):
-        list(iterate_frames(NAME, overrides={"sigma": 0.0}))
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"generations": 1}, "generations must be in [2, 10000], got 1"),
+        ({"weights": 51}, "weights must be in [1, 50], got 51"),
+        ({"sigma": 0.0}, "sigma must be in (0, 100], got 0.0"),
+        ({"box": 0.5}, "box must be in [1, 100], got 0.5"),
+        ({"weights": 10, "points": 9}, "points must be at least weights (10), got 9"),
+    ],
+)
+def test_bad_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_as_many_points_as_weights_is_enough():
+    f = last_frame(0, weights=8, points=8, generations=20, every=20)
+    assert np.isfinite(f.scalars["expected_random_loss"]) and f.scalars["evolution_loss"] >= 0

@@ -1,16 +1,22 @@
 """The sine-network video's figures against numpy's least squares and the sweep's own data."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from genailab.experiments.sine_network import signal, units_needed
-from genailab.lab import iterate_frames
+from genailab.errors import ConfigError
+from genailab.experiments.sine_network import memory_bytes, signal, units_needed
+from genailab.lab import get, iterate_frames
 from genailab.learn import SineNetwork
+from genailab.memory import MemoryNeedError, check_memory
+
+NAME = "sine-network"
 
 
 @pytest.fixture(scope="module")
 def frames():
-    return list(iterate_frames("sine-network", quick=True))
+    return list(iterate_frames(NAME, quick=True))
 
 
 def test_the_outer_layer_floor_is_numpy_least_squares(frames):
@@ -67,3 +73,45 @@ def test_units_needed_reads_the_first_unit_count_under_the_target():
     units = np.array([1, 2, 4, 8])
     assert units_needed(units, np.array([0.5, 0.2, 0.009, 0.001]), 0.01) == 4
     assert np.isnan(units_needed(units, np.array([0.5, 0.2, 0.1, 0.05]), 0.01))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"points": 7}, "points must be in [8, 100000], got 7"),
+        ({"units": 1001}, "units must be in [1, 1000], got 1001"),
+        ({"sweep_max_units": 33}, "sweep_max_units must be in [1, 32], got 33"),
+        ({"target_error": 1.0}, "target_error must be in (0, 1), got 1.0"),
+        ({"learning_rate": 0.0}, "learning_rate must be in (0, 1], got 0.0"),
+    ],
+)
+def test_out_of_bounds_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_the_largest_network_on_the_most_points_is_refused_where_memory_is_short():
+    cfg = get(NAME).config(overrides={"points": 100_000, "units": 1000})
+    need = memory_bytes(cfg)  # seven (n, K) float64 arrays: 5.2 GiB
+    assert 5 * 2**30 < need < 24 * 2**30
+    with pytest.raises(MemoryNeedError, match=r"would need about 5\.2 GiB of memory"):
+        check_memory(need, NAME, available=4 * 2**30)
+    check_memory(need, NAME, available=24 * 2**30)  # a 24 GiB machine runs it
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"points": 5000, "units": 200, "sweep_max_units": 1},  # part 1's pair of networks
+        {"points": 20_000, "units": 1},  # the sweep's 32 units
+    ],
+)
+def test_the_memory_estimate_is_the_measured_peak(overrides):
+    cfg = get(NAME).config(overrides={"steps": 2, "snapshots": 2, "sweep_draws": 1, **overrides})
+    tracemalloc.start()
+    for _ in get(NAME).frames(cfg):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert 0.8 * peak < memory_bytes(cfg) < 1.5 * peak

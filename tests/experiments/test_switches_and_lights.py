@@ -4,8 +4,9 @@ the convergence theorem's bound, and the rule counts are 2^n against n + 1."""
 import numpy as np
 import pytest
 
+from genailab.errors import ConfigError
 from genailab.experiments.switches_and_lights import all_combinations, wiring
-from genailab.lab import iterate_frames
+from genailab.lab import get, iterate_frames
 
 NAME = "switches-and-lights"
 
@@ -77,8 +78,16 @@ def test_training_on_every_combination_leaves_nothing_unseen():
     assert f.scalars["train_accuracy"] == 1.0 and f.scalars["rules_written"] == 64
 
 
-def test_bad_configs_raise():
-    with pytest.raises(ValueError, match="switches must be between 2 and 14"):
-        run(0, switches=20)
-    with pytest.raises(ValueError, match="train_fraction"):
-        run(0, train_fraction=0.0)
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"switches": 1}, "switches must be in [2, 14], got 1"),
+        ({"switches": 15}, "switches must be in [2, 14], got 15"),
+        ({"train_fraction": 0.0}, "train_fraction must be in (0, 1], got 0.0"),
+        ({"frames_per_epoch": 201}, "frames_per_epoch must be in [1, 200], got 201"),
+    ],
+)
+def test_out_of_bounds_values_are_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"

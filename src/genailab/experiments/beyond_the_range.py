@@ -18,6 +18,7 @@ smallest for `v` between 0.3 and 0.4, then grows again as the noise blurs the sh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ import torch
 from genailab.generate import QuantileExtrapolator
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -44,23 +46,50 @@ HIST_BINS = 60
 )
 @dataclass
 class Config:
-    observations: int = 100
-    sigma: float = 0.5  # spread of log X: the observations are lognormal(0, sigma), median 1
-    max_bandwidth: float = 1.0  # the bandwidth v grows from 0 to this, one value per frame
-    steps: int = 51  # frames, i.e. bandwidth values
-    draws: int = 20000  # synthetic draws per frame for the histogram and the share outside
-    variance_correction: bool = True
-    seed: int = 0
+    observations: int = setting(
+        100, help="observed values, drawn from the lognormal truth", ge=10, le=100_000
+    )
+    sigma: float = setting(
+        0.5,
+        help="spread of log X: the observations are lognormal(0, sigma), median 1",
+        gt=0,
+        le=3,
+    )
+    max_bandwidth: float = setting(
+        1.0,
+        help="the bandwidth v grows from 0 (the plain bootstrap) to this, one value a frame",
+        gt=0,
+        le=5,
+    )
+    steps: int = setting(51, help="frames, i.e. bandwidth values", ge=2, le=1000)
+    draws: int = setting(
+        20_000,
+        help="synthetic draws per frame for the histogram and the share outside",
+        ge=100,
+        le=10_000_000,
+    )
+    variance_correction: bool = setting(
+        True, help="shrink each draw towards the mean so the spread stays that of the data"
+    )
+    seed: int = seed_setting()
     QUICK = dict(steps=11, draws=4000)
 
-    def __post_init__(self) -> None:
-        for key, low in (("observations", 10), ("steps", 2), ("draws", 100)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if not 0 < self.sigma <= 3:
-            raise ValueError(f"sigma must lie in (0, 3], got {self.sigma}")
-        if not 0 < self.max_bandwidth <= 5:
-            raise ValueError(f"max_bandwidth must lie in (0, 5], got {self.max_bandwidth}")
+
+def memory_bytes(cfg: Config) -> int:
+    """Peak bytes of a run, counted in float64 arrays (measured against tracemalloc).
+
+    Every frame's fitted extrapolator keeps its own copy of the n observations (all of them
+    are fitted first, so that the last one's tails fix the axes). A frame's ``draws`` synthetic
+    values pass through a few arrays of that length: rows, noise and values drawn in rounds of
+    at most a million, then the kept ones and their concatenation. The smoothed CDF on the grid
+    evaluates a (grid, n) table of normal CDFs, in chunks of at most 2^22 entries: one numpy
+    array and PyTorch's ``ndtr`` of it (which tracemalloc does not see).
+    """
+    n, m = cfg.observations, cfg.draws
+    models = cfg.steps * n
+    draws = 3 * m + 4 * min(1_000_000, math.ceil(1.2 * m))
+    table = 2 * min(GRID_POINTS * n, 2**22)
+    return 8 * (models + draws + table)
 
 
 # ------------------------------------------------------------------------------ the truth

@@ -15,6 +15,7 @@ first layer's gradient to the last's in each variant.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from genailab.engine import Tensor, nn, no_grad, optim
 from genailab.engine import functional as F
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -45,29 +47,42 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 )
 @dataclass
 class Config:
-    depth: int = 8  # Linear layers
-    width: int = 32  # units per hidden layer
-    points: int = 240  # spiral points, half per arm
-    steps: int = 800  # SGD steps of the three-implementation comparison
-    variant_steps: int = 400  # SGD steps of the sigmoid / ReLU / residual comparison
-    lr: float = 0.1
-    snapshots: int = 80  # frames per part
-    seed: int = 0
+    depth: int = setting(
+        8, help="Linear layers; the residual variant needs at least one W x W layer", ge=3, le=100
+    )
+    width: int = setting(32, help="units per hidden layer", ge=2, le=512)
+    points: int = setting(240, help="spiral points, half on each arm", ge=4, le=10_000)
+    steps: int = setting(
+        800, help="gradient steps of the three implementations (part 1)", ge=1, le=20_000
+    )
+    variant_steps: int = setting(
+        400,
+        help="gradient steps of the sigmoid, ReLU and residual variants (part 2)",
+        ge=1,
+        le=20_000,
+    )
+    lr: float = setting(0.1, help="learning rate of plain gradient descent", gt=0, le=10)
+    snapshots: int = setting(80, help="frames per part", ge=2, le=5000)
+    seed: int = seed_setting()
     QUICK = dict(steps=200, variant_steps=120, snapshots=10)
 
-    def __post_init__(self) -> None:
-        for key, low in (
-            ("depth", 3),
-            ("width", 2),
-            ("points", 4),
-            ("steps", 1),
-            ("variant_steps", 1),
-            ("snapshots", 2),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+
+def memory_bytes(cfg: Config) -> int:
+    """Peak bytes of a run, counted in float64 arrays (measured against tracemalloc).
+
+    Activations: about 9 arrays of (points, width) per hidden layer: the cache of the hand-written
+    backward pass, the engine's graph and its gradients, the graph of the last step of each part
+    that is kept alive, and PyTorch's saved tensors (which tracemalloc does not see). Weights:
+    about 17 copies of the parameters (the start, the hand-written copy and its gradients, the
+    engine's and PyTorch's parameters and gradients, three variants with theirs). The decision
+    map runs the grid of GRID^2 points through one layer at a time; the curves are small.
+    """
+    widths = sizes(cfg)
+    params = sum(a * b + b for a, b in itertools.pairwise(widths))
+    activations = 9 * cfg.points * cfg.width * (cfg.depth - 1)
+    grid = 3 * GRID**2 * cfg.width
+    curves = 3 * (cfg.steps + 1) + 4 * (cfg.variant_steps + 1) * (cfg.depth + 1)
+    return 8 * (activations + 17 * params + grid + curves)
 
 
 # ------------------------------------------------------------------------------- data, weights

@@ -21,6 +21,7 @@ from genailab.engine import Tensor
 from genailab.engine.optim import SGD, Evolution
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -47,30 +48,67 @@ LABELS = {
 )
 @dataclass
 class Config:
-    points: int = 40
-    slope: float = 1.5  # the true a
-    intercept: float = 8.0  # the true b, far from 0
-    x_low: float = 1.5  # x is drawn uniformly in [x_low, x_high], away from 0
-    x_high: float = 4.5
-    noise: float = 0.6
-    steps: int = 3000  # gradient steps, and generations of evolution
-    lr: float = 0.05  # below 2 / (largest eigenvalue of the MSE's Hessian), or descent diverges
-    sigma: float = 0.5  # evolution's first mutation size (then the one-fifth rule)
-    snapshots: int = 400  # frames at most, spread evenly on a log scale of steps
-    seed: int = 0
+    points: int = setting(40, help="data points scattered around the true line", ge=2, le=100_000)
+    slope: float = setting(1.5, help="the true slope a of y = a x + b", ge=-100, le=100)
+    intercept: float = setting(
+        8.0,
+        help="the true intercept b; far from 0, it is what a line through 0 misses",
+        ge=-100,
+        le=100,
+    )
+    x_low: float = setting(1.5, help="x is drawn uniformly in [x_low, x_high]", ge=-100, le=100)
+    x_high: float = setting(4.5, help="upper end of the range of x", ge=-100, le=100)
+    noise: float = setting(0.6, help="standard deviation of the noise added to y", ge=0, le=10)
+    steps: int = setting(
+        3000, help="gradient steps, and generations of evolution", ge=1, le=1_000_000
+    )
+    lr: float = setting(
+        0.05,
+        help="gradient descent's step size; must stay below 2 / the MSE's curvature",
+        gt=0,
+        le=1,
+    )
+    sigma: float = setting(
+        0.5, help="evolution's first mutation size (then the one-fifth rule)", gt=0, le=10
+    )
+    snapshots: int = setting(
+        400, help="frames at most, spread evenly on a log scale of steps", ge=2, le=10_000
+    )
+    seed: int = seed_setting()
     QUICK = dict(snapshots=60)
 
     def __post_init__(self) -> None:
-        for key, low in (("points", 2), ("steps", 1), ("snapshots", 2)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        for key in ("lr", "sigma"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
         if not self.x_low < self.x_high:
             raise ValueError(f"x_low must be below x_high, got {self.x_low} and {self.x_high}")
-        if self.noise < 0:
-            raise ValueError(f"noise must be at least 0, got {self.noise}")
+        limit = largest_stable_lr(self)
+        if not self.lr < limit:
+            raise ValueError(
+                f"lr must be below {limit:.4g} on these points (2 / the MSE's largest "
+                f"curvature), got {self.lr}; gradient descent would diverge"
+            )
+
+
+def inputs(cfg: Config, rng: np.random.Generator) -> np.ndarray:
+    """The ``x`` of the data, uniform in ``[x_low, x_high]``: the first draw of ``frames``."""
+    return rng.uniform(cfg.x_low, cfg.x_high, size=cfg.points)  # (n,)
+
+
+def largest_stable_lr(cfg: Config) -> float:
+    """The step size above which gradient descent on these points diverges.
+
+    The MSE of ``w x + b`` is a quadratic with Hessian ``H = 2 [[mean x^2, mean x], [mean x,
+    1]]``; a gradient step multiplies the error along H's eigenvector of eigenvalue ``lam`` by
+    ``1 - lr lam``, which shrinks only while ``lr < 2 / lam``. The model without a bias has the
+    curvature ``2 mean x^2 <= max lam``, so the bound holds for it too.
+
+    Examples
+    --------
+    >>> round(largest_stable_lr(Config()), 4)  # the default lr, 0.05, is well below
+    0.0876
+    """
+    x = inputs(cfg, np.random.default_rng(cfg.seed))
+    hessian = 2 * np.array([[np.mean(x * x), x.mean()], [x.mean(), 1.0]])  # (2, 2)
+    return float(2 / np.linalg.eigvalsh(hessian).max())
 
 
 def least_squares(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -93,7 +131,7 @@ def frame_count(cfg: Config) -> int:
 
 def frames(cfg: Config) -> Iterator[Frame]:
     rng = np.random.default_rng(cfg.seed)
-    x = rng.uniform(cfg.x_low, cfg.x_high, size=cfg.points)  # (n,)
+    x = inputs(cfg, rng)  # (n,)
     y = cfg.slope * x + cfg.intercept + cfg.noise * rng.normal(size=cfg.points)  # (n,)
     closed = least_squares(x, y)
 

@@ -22,6 +22,7 @@ from genailab.engine import Tensor, nn, no_grad, optim
 from genailab.engine import functional as F
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -52,41 +53,59 @@ GRID = 201  # points of the drawn curves
 )
 @dataclass
 class Config:
-    points: int = 12  # noisy training points, x uniform in [-1, 1]
-    more_points: int = 48  # training points of the "more data" variant (the 12 and more)
-    val_points: int = 50  # held-out points for the validation loss
-    noise: float = 0.2  # standard deviation of the noise on y
-    width: int = 64
-    hidden_layers: int = 2
-    steps: int = 3000  # SGD steps (momentum 0.9), full batch
-    lr: float = 0.05
-    init_scale: float = 0.1  # "smaller initial weights": every initial weight times this
-    weight_decay: float = 0.003  # L2 coefficient of the weight-decay variant
-    reach: float = 2.5  # curves are drawn on [-reach, reach]; beyond +-1 is extrapolation
-    snapshots: int = 100
-    seed: int = 0
+    points: int = setting(12, help="noisy training points, x uniform in [-1, 1]", ge=2, le=1000)
+    more_points: int = setting(
+        48,
+        help="training points of the 'more data' variant, the first ones included",
+        ge=3,
+        le=10_000,
+    )
+    val_points: int = setting(50, help="held-out points for the validation loss", ge=1, le=10_000)
+    noise: float = setting(0.2, help="standard deviation of the noise on y", gt=0, le=10)
+    width: int = setting(64, help="units per hidden layer (tanh)", ge=1, le=1024)
+    hidden_layers: int = setting(2, help="hidden layers of the network", ge=1, le=16)
+    steps: int = setting(3000, help="full-batch gradient steps (momentum 0.9)", ge=1, le=100_000)
+    lr: float = setting(
+        0.05,
+        help="SGD learning rate; at the defaults, 0.2 already makes the baseline diverge",
+        gt=0,
+        le=1,
+    )
+    init_scale: float = setting(
+        0.1, help="'smaller initial weights': every initial weight times this", gt=0, le=1
+    )
+    weight_decay: float = setting(
+        0.003, help="L2 coefficient of the weight-decay variant", gt=0, le=1
+    )
+    reach: float = setting(
+        2.5, help="curves are drawn on [-reach, reach]; beyond +-1 is extrapolation", gt=1, le=10
+    )
+    snapshots: int = setting(100, help="frames, spread evenly over the steps", ge=2, le=10_000)
+    seed: int = seed_setting()
     QUICK = dict(steps=2000, snapshots=30)
 
     def __post_init__(self) -> None:
-        for key, low in (
-            ("points", 2),
-            ("val_points", 1),
-            ("width", 1),
-            ("hidden_layers", 1),
-            ("steps", 1),
-            ("snapshots", 2),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
         if self.more_points <= self.points:
             raise ValueError(
                 f"more_points must exceed points ({self.points}), got {self.more_points}"
             )
-        for key in ("lr", "init_scale", "weight_decay", "noise"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
-        if not self.reach > 1:
-            raise ValueError(f"reach must exceed 1 (the data range), got {self.reach}")
+
+
+def memory_bytes(cfg: Config) -> int:
+    """Peak bytes of a run, counted in float64 arrays (measured against tracemalloc).
+
+    Weights: about 20 copies of the parameters (the four trained variants' weights, gradients
+    and momentum, the common start, the early-stopping snapshot and its model). Activations:
+    the four training losses are built before any backward pass, so the graphs of all four
+    stay alive together, about 2.5 arrays of (points, width) per hidden layer each; the
+    validation loss and the drawn curves pass through one layer at a time, without a graph.
+    """
+    w, layers = cfg.width, cfg.hidden_layers
+    params = 2 * w + (layers - 1) * (w * w + w) + w + 1
+    graphs = 2.5 * w * layers * (3 * cfg.points + cfg.more_points)
+    passes = 3 * w * max(cfg.val_points, GRID)
+    curves = 2 * len(TRAINED) * (cfg.steps + 1)
+    return int(8 * (20 * params + graphs + passes + curves))
 
 
 def true_function(x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from genailab.engine import Tensor
 from genailab.engine.optim import Evolution
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -35,23 +36,32 @@ RANDOM, EVOLUTION = PALETTE[1], PALETTE[0]
 )
 @dataclass
 class Config:
-    weights: int = 5  # d, the number of weights to find
-    points: int = 64  # data points of the regression
-    generations: int = 500  # guesses each method may evaluate
-    box: float = 2.0  # random search draws every weight uniformly in [-box, box]
-    sigma: float = 0.5  # evolution's first mutation size
-    adapt_sigma: bool = True  # Rechenberg's one-fifth success rule, every 10 generations
-    every: int = 1  # one frame every this many generations
-    seed: int = 0
+    weights: int = setting(5, help="d, the number of weights both methods must find", ge=1, le=50)
+    points: int = setting(
+        64, help="data points of the regression; at least one per weight", ge=1, le=100_000
+    )
+    generations: int = setting(
+        500, help="guesses each method may evaluate: the shared budget", ge=2, le=10_000
+    )
+    box: float = setting(
+        2.0,
+        help="random search draws each weight in [-box, box]; the true ones lie in [-1, 1]",
+        ge=1,
+        le=100,
+    )
+    sigma: float = setting(0.5, help="evolution's first mutation size", gt=0, le=100)
+    adapt_sigma: bool = setting(
+        True, help="one-fifth rule: every 10 generations, widen or narrow the mutations"
+    )
+    every: int = setting(1, help="one frame every this many generations", ge=1, le=10_000)
+    seed: int = seed_setting()
     QUICK = dict(generations=150, every=2)
 
     def __post_init__(self) -> None:
-        for key, low in (("weights", 1), ("points", 1), ("generations", 2), ("every", 1)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        for key in ("box", "sigma"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
+        # Fewer points than weights leave X^T X singular: many weights fit exactly, and the
+        # order-statistics law (which needs det(X^T X) > 0) has no value to draw.
+        if self.points < self.weights:
+            raise ValueError(f"points must be at least weights ({self.weights}), got {self.points}")
 
 
 class RandomSearch:

@@ -21,6 +21,7 @@ import numpy as np
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import SineNetwork
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -39,32 +40,50 @@ OUTER, BOTH = PALETTE[1], PALETTE[0]
 )
 @dataclass
 class Config:
-    units: int = 12  # hidden units of the network trained in the first part
-    points: int = 200  # samples of the signal on [0, 1]
-    steps: int = 1500  # Adam steps per fit
-    snapshots: int = 120  # frames of the first part
-    sweep_max_units: int = 32  # the sweep tries 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 units up to this
-    sweep_draws: int = 3  # random hidden layers per unit count; the sweep shows the median error
-    target_error: float = 0.01  # share of the signal's variance left unexplained
-    max_frequency: float = 12.0  # initial frequencies drawn in [0, max_frequency] cycles
-    learning_rate: float = 0.02
-    seed: int = 0
+    units: int = setting(
+        12, help="hidden sine units of the network trained in the first part", ge=1, le=1000
+    )
+    points: int = setting(200, help="samples of the signal on [0, 1]", ge=8, le=100_000)
+    steps: int = setting(1500, help="Adam steps per fit", ge=1, le=100_000)
+    snapshots: int = setting(120, help="frames of the first part", ge=2, le=10_000)
+    sweep_max_units: int = setting(
+        32, help="the sweep tries 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 units up to this", ge=1, le=32
+    )
+    sweep_draws: int = setting(
+        3,
+        help="random hidden layers per unit count; the sweep shows the median error",
+        ge=1,
+        le=100,
+    )
+    target_error: float = setting(
+        0.01,
+        help="share of the signal's variance left unexplained that counts as a fit",
+        gt=0,
+        lt=1,
+    )
+    max_frequency: float = setting(
+        12.0,
+        help="initial frequencies are drawn in [0, max_frequency] cycles per unit",
+        gt=0,
+        le=100,
+    )
+    learning_rate: float = setting(0.02, help="Adam's peak learning rate", gt=0, le=1)
+    seed: int = seed_setting()
     QUICK = dict(steps=600, snapshots=24, sweep_draws=1)
 
-    def __post_init__(self) -> None:
-        for key, low in (
-            ("units", 1),
-            ("points", 8),
-            ("steps", 1),
-            ("snapshots", 2),
-            ("sweep_max_units", 1),
-            ("sweep_draws", 1),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        for key in ("target_error", "max_frequency", "learning_rate"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
+
+def memory_bytes(cfg: Config) -> int:
+    """Peak bytes of a run: the engine's graphs of the hidden layer, (points, units) float64.
+
+    A training step's graph holds three (n, K) arrays (``w x``, ``+ b``, ``sin``) and its
+    backward pass three gradients of that shape; part 1 trains its two networks side by side,
+    about seven such arrays at once (its least-squares floor, solved first, needs fewer). The
+    sweep fits one network at a time, at most 32 units wide. Beside them, the loss curves (a
+    float per step, in lists and arrays) and the frames' vectors of n points are small.
+    """
+    n = cfg.points
+    widest = max(7 * cfg.units, 6 * max(sweep_units(cfg)))  # (n, K) arrays alive at once
+    return 8 * n * (widest + 16) + 160 * (cfg.steps + 1)
 
 
 def signal(x: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import Perceptron
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -37,25 +38,25 @@ WRONG = MAP_COLOURS[2]
 )
 @dataclass
 class Config:
-    switches: int = 10
-    lights: int = 6
-    train_fraction: float = 0.5  # share of the 2^n combinations the learners are shown
-    epochs: int = 40  # most passes of the perceptron over its training combinations
-    frames_per_epoch: int = 12
-    intro_frames: int = 24  # frames spent writing the if-else rules first
-    seed: int = 0
+    switches: int = setting(
+        10, help="switches n: 2^n combinations; the maps show one square each", ge=2, le=14
+    )
+    lights: int = setting(6, help="lights, each with its own hidden wiring to learn", ge=1, le=8)
+    train_fraction: float = setting(
+        0.5, help="share of the 2^n combinations the perceptron is shown", gt=0, le=1
+    )
+    epochs: int = setting(
+        40,
+        help="passes over the shown combinations at most; stops at one without a mistake",
+        ge=1,
+        le=800,
+    )
+    frames_per_epoch: int = setting(12, help="frames per pass of the perceptron", ge=1, le=200)
+    intro_frames: int = setting(
+        24, help="frames spent writing the if-else rules before the perceptron", ge=0, le=1000
+    )
+    seed: int = seed_setting()
     QUICK = dict(switches=6, lights=4, epochs=20, frames_per_epoch=2, intro_frames=8)
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.switches <= 14:
-            raise ValueError(f"switches must be between 2 and 14, got {self.switches}")
-        if not 1 <= self.lights <= 8:
-            raise ValueError(f"lights must be between 1 and 8, got {self.lights}")
-        if not 0.0 < self.train_fraction <= 1.0:
-            raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
-        for key, low in (("epochs", 1), ("frames_per_epoch", 1), ("intro_frames", 0)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
 
 
 def all_combinations(n: int) -> np.ndarray:
