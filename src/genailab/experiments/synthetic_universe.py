@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -36,33 +38,63 @@ GRAPH_SHARE = 0.1  # share of the video spent drawing the collision graph
 )
 @dataclass
 class Config:
-    stars: int = 600
-    steps: int = 1500
-    law: float = 3.0  # p in (d^2 + eps^2)^(p/2): 3 is Newton, 0.5 and -0.5 Granville's exotic laws
-    negative_share: float = 0.05  # share of stars with negative mass (N(1.25, 0.75) gives ~5%)
-    repulsive: bool = False  # G < 0: like-signed masses repel
-    spin: float = 1.0  # starting rotation rate of the disc (1 roughly balances the pull)
-    dt: float = 0.002
-    softening: float = 0.05
-    merge_distance: float = 0.02
-    frames: int = 150  # frames of simulation, plus ~10% for the collision graph
-    threads: int = 1  # torch threads (one is fastest at these sizes on a small machine)
-    seed: int = 0
+    stars: int = setting(600, help="stars in the starting disc", ge=2, le=10_000)
+    steps: int = setting(1500, help="leapfrog time steps of the simulation", ge=1, le=100_000)
+    law: float = setting(
+        3.0,
+        help="exponent p in (d^2 + eps^2)^(p/2): 3 is Newton; below 1 the pull grows with d",
+        ge=-5,
+        le=5,
+    )
+    negative_share: float = setting(
+        0.05,
+        help="share of stars with negative mass (N(1.25, 0.75) masses give ~5%)",
+        ge=0,
+        le=1,
+    )
+    repulsive: bool = setting(False, help="G < 0: like-signed masses repel instead of attract")
+    spin: float = setting(
+        1.0,
+        help="starting rotation rate of the disc (1 roughly balances the pull)",
+        ge=-10,
+        le=10,
+    )
+    dt: float = setting(0.002, help="time step of the integrator", gt=0, le=1)
+    softening: float = setting(
+        0.05, help="softening length eps that keeps the pull of close stars finite", ge=0, le=1
+    )
+    merge_distance: float = setting(
+        0.02, help="stars closer than this merge; 0 turns mergers off", ge=0, le=1
+    )
+    frames: int = setting(
+        150, help="frames of simulation, plus about 10% for the collision graph", ge=2, le=9000
+    )
+    threads: int = setting(
+        1, help="torch threads on the cpu (one is fastest at these sizes)", ge=1, le=256
+    )
+    device: Literal["cpu", "auto", "cuda", "mps"] = setting(
+        "cpu", help="torch device; cpu (the default) gives the same frames on every machine"
+    )
+    seed: int = seed_setting()
     QUICK = dict(stars=200, steps=240, dt=0.005, frames=24)
 
     def __post_init__(self) -> None:
-        for key, low in (("stars", 2), ("steps", 1), ("frames", 2), ("threads", 1)):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if not 0 <= self.negative_share <= 1:
-            raise ValueError(f"negative_share must be in [0, 1], got {self.negative_share}")
-        for key in ("dt", "softening", "merge_distance"):
-            value = getattr(self, key)
-            if not (np.isfinite(value) and value >= (0 if key != "dt" else 1e-12)):
-                accepted = "> 0" if key == "dt" else ">= 0"
-                raise ValueError(f"{key} must be a finite number {accepted}, got {value}")
-        if not np.isfinite(self.law) or not np.isfinite(self.spin):
-            raise ValueError(f"law and spin must be finite, got law={self.law}, spin={self.spin}")
+        if self.device == "cpu":
+            return  # torch takes seconds to import: only another device is checked here
+        from genailab.device import DeviceUnavailableError, resolve_device
+
+        try:  # a device this machine lacks is refused before the run starts
+            resolve_device(self.device, float64=True)  # the universe runs in float64
+        except DeviceUnavailableError as err:
+            raise ValueError(str(err)) from None
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak bytes of the frames: the (N, N) float64 tensors of the pairwise force, that is
+    the separations (2 N^2 numbers in 2-D), the squared distances and two work buffers, kept
+    between steps (5 N^2), plus about 4 N^2 more while the energy is measured (at each frame and
+    each merger). They live on the torch device: on a GPU this overstates what the host needs."""
+    return 8 * 9 * cfg.stars**2
 
 
 def _graph_frames(cfg: Config) -> int:
@@ -104,7 +136,7 @@ def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
         radius=RADIUS,
         velocity_sd=0.05,
         spin=cfg.spin,
-        device="cpu",
+        device=cfg.device,
         track_energy=True,
         random_state=cfg.seed,
     ).initialize()

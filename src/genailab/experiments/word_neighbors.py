@@ -22,6 +22,7 @@ import numpy as np
 from genailab.embed import ExactIndex, GraphIndex, load_glove
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -43,33 +44,41 @@ LABELS = 24  # text artists kept for the word labels (the most words one scene s
 )
 @dataclass
 class Config:
-    vocab: int = 50_000  # the most frequent words kept (GloVe is sorted by frequency)
-    index: Literal["graph", "exact"] = "graph"
-    M: int = 16  # graph links per node
-    ef: int = 100  # graph beam width of the searches
-    k: int = 8  # neighbours listed
-    words: int = 4  # neighbour questions shown, from WORDS
-    analogies: int = 4  # analogies shown, from ANALOGIES
-    steps: int = 12  # frames per move of the arrow (and per reveal)
-    seed: int = 0
+    vocab: int = setting(
+        50_000, help="the most frequent GloVe words kept, out of 400,000", ge=1_000, le=400_000
+    )
+    index: Literal["graph", "exact"] = setting(
+        "graph", help="the graph index (HNSW-style) or a brute-force search answers"
+    )
+    M: int = setting(16, help="links per node of the graph index", ge=2, le=64)
+    ef: int = setting(100, help="beam width of the graph's searches", ge=1, le=10_000)
+    k: int = setting(8, help="neighbours listed for each question", ge=1, le=20)
+    words: int = setting(
+        4, help=f"neighbour questions shown: {', '.join(WORDS)}", ge=0, le=len(WORDS)
+    )
+    analogies: int = setting(
+        4,
+        help="analogies shown: " + ", ".join(f"{a}-{b}+{c}" for a, b, c, _ in ANALOGIES),
+        ge=0,
+        le=len(ANALOGIES),
+    )
+    steps: int = setting(12, help="frames per move of the arrow and per reveal", ge=1, le=100)
+    seed: int = seed_setting()
     QUICK = dict(vocab=10_000, M=8, words=1, analogies=2, steps=3)
 
     def __post_init__(self) -> None:
-        if not 1_000 <= self.vocab <= 400_000:
-            raise ValueError(f"vocab must be an int in [1000, 400000], got {self.vocab}")
-        for key, low, high in (
-            ("M", 2, 64),
-            ("ef", 1, 10_000),
-            ("k", 1, 20),
-            ("words", 0, len(WORDS)),
-            ("analogies", 0, len(ANALOGIES)),
-            ("steps", 1, 100),
-        ):
-            value = getattr(self, key)
-            if not low <= value <= high:
-                raise ValueError(f"{key} must be an int in [{low}, {high}], got {value}")
         if self.words + self.analogies == 0:
             raise ValueError("words and analogies cannot both be 0: nothing to show")
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The peak bytes of the frames, about 1.9 KB a word (measured on the whole vocabulary):
+    its fixed-width string (272 bytes) and Python string in the lookup, its 50 float32 numbers
+    and the copies that the unit rows and the exact index keep (200 bytes each), and the
+    float64 temporaries of fitting that index. The graph index adds its own copy, its links
+    (8 bytes a link) and the temporaries of its build, about 500 bytes more a word."""
+    graph = 500 + 8 * cfg.M if cfg.index == "graph" else 0
+    return cfg.vocab * (1900 + graph)
 
 
 @dataclass
