@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genailab.atomic_write import atomic_path
-from genailab.errors import ConfigError, GenailabError, UnknownNameError, suggest
+from genailab.errors import ConfigError, GenailabError, OutputError, UnknownNameError, suggest
 from genailab.memory import check_memory
 from genailab.settings import SEED_MAX, bounded_number
 
@@ -71,6 +71,17 @@ def available_methods() -> dict[str, type]:
         for method, name in SYNTHESIZERS.items()
         if hasattr(generate, name)
     }
+
+
+def check_table_destination(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, an ``--out`` that cannot take a table: a folder, or a file in
+    a folder that does not exist (:class:`~genailab.errors.OutputError`, one line)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; name the file to write, e.g. {path}/o.csv")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: the folder {path.parent} does not exist")
+    return path
 
 
 def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -166,6 +177,7 @@ def _fit_sample(args: argparse.Namespace) -> int:
     from genailab.evaluate import TableError
     from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
 
+    check_table_destination(args.out)
     methods = available_methods()
     if args.method not in methods:
         raise UnknownNameError(
