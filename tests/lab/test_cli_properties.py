@@ -614,8 +614,9 @@ def test_a_few_in_a_real_process(world, data):
     check_outcome(argv, result.returncode, result.stdout, result.stderr, expect_error=False)
 
 
-# What the generated commands found, kept as cases of their own. Those in lab/ and generate/
-# are fixed; those in lm/ fail until lm's own branch bounds its seeds and checks its corpus.
+# What the generated commands found, kept as cases of their own. Those in generate/ are fixed;
+# those in lm/ fail until lm's own branch bounds its seeds and betas and checks that a corpus
+# holds more tokens than the context.
 FOUND = {
     "synth --out a folder (IsADirectoryError)": (
         ["synth", "fit-sample", "@/files/good.csv", "--rows", "5", "--out", "@/synth"]
@@ -626,6 +627,14 @@ FOUND = {
     "lm train, a BPE corpus shorter than the context (RuntimeError from torch)": (
         ["lm", "train", "--out", "@/lm-runs/found-1", "--preset", "tiny", "--max-iters", "1",
          "--corpus", "@/files/text.txt", "--tokenizer", "bpe"]
+    ),
+    "lm train --backend engine, the same short BPE corpus (ValueError from numpy)": (
+        ["lm", "train", "--out", "@/lm-runs/found-4", "--preset", "tiny", "--max-iters", "1",
+         "--corpus", "@/files/text.txt", "--tokenizer", "bpe", "--backend", "engine"]
+    ),
+    "lm train --backend engine, beta2=1 (ValueError from the engine's AdamW)": (
+        ["lm", "train", "--out", "@/lm-runs/found-5", "--preset", "tiny", "--max-iters", "1",
+         "--backend", "engine", "--set", "beta2=1"]
     ),
     "lm train --backend engine, a negative seed (ValueError from numpy)": (
         ["lm", "train", "--out", "@/lm-runs/found-2", "--preset", "tiny", "--max-iters", "1",
