@@ -133,7 +133,7 @@ def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypa
     broken.__dict__["config_class"] = real.config_class
     monkeypatch.setattr(cli, "discover", lambda: {"gradient-descent": real, "broken": broken})
     monkeypatch.setattr(registry, "discover", lambda: {"gradient-descent": real, "broken": broken})
-    code = cli.main(["tour", "--quick", "--out", str(tmp_path), "--size", "320x180"])
+    code = cli.main(["tour", "--quick", "--quiet", "--out", str(tmp_path), "--size", "320x180"])
     out, err = capsys.readouterr()
     assert code == 1  # one experiment failed: the tour says so, but still renders the rest
     assert "broken: failed: RuntimeError: broken on purpose" in err
