@@ -45,7 +45,7 @@ def prepare_output(folder: Path) -> Path:
     """Create ``folder`` and prove it is writable, or raise :class:`OutputError`."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
+        probe = folder / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"  # one per run
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as err:
