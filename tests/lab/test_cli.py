@@ -140,3 +140,10 @@ def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypa
     assert out.strip().splitlines()[-1] == str((tmp_path / "index.html").resolve())
     page = (tmp_path / "index.html").read_text()
     assert "gradient-descent/video.mp4" in page and "broken/" not in page
+
+
+def test_the_device_choices_are_those_of_genailab_device():
+    from genailab.device import DEVICES
+    from genailab.lab.cli import DEVICE_CHOICES
+
+    assert DEVICE_CHOICES == DEVICES  # the CLI keeps its own copy: genailab.device loads torch
