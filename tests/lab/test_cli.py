@@ -38,7 +38,8 @@ def test_run_writes_outputs_and_reports_them(tmp_path):
     assert summary["config"]["mode"] == "neighbor" and summary["seed"] == 4
     assert summary["size"] == [320, 180]
     assert summary["command"] == (
-        "genailab run gradient-descent --quick --seed 4 --set steps=5 --set mode=neighbor"
+        "genailab run gradient-descent --quick --size 320x180 --seed 4 --set steps=5 "
+        "--set mode=neighbor"
     )
     assert str(tmp_path / "gradient-descent" / "video.mp4") in result.stdout
 
@@ -68,8 +69,28 @@ def test_run_writes_outputs_and_reports_them(tmp_path):
         ),
         (["run", "gradient-descent", "--set", "steps"], ["--set expects key=value, got 'steps'"]),
         (["run", "gradient-descent", "--format", "avi"], ["invalid choice: 'avi'", "mp4"]),
-        (["run", "gradient-descent", "--size", "321x180"], ["WIDTHxHEIGHT with even numbers"]),
-        (["run", "gradient-descent", "--seed", "abc"], ["--seed", "invalid int value: 'abc'"]),
+        (["run", "gradient-descent", "--size", "321x180"], ["WIDTHxHEIGHT, two even numbers"]),
+        (
+            ["run", "gradient-descent", "--size", "100000x100000"],
+            ["width in [64, 3840] and height in [64, 2160]; got '100000x100000'"],
+        ),
+        (
+            ["run", "gradient-descent", "--seed", "abc"],
+            ["--seed", "expected an integer in [0, 4294967295], got 'abc'"],
+        ),
+        (["run", "gradient-descent", "--seed", "-1"], ["--seed", "got '-1'"]),
+        (["run", "gradient-descent", "--fps", "-5"], ["--fps: expected an integer in [1, 60]"]),
+        (["run", "gradient-descent", "--fps", "0"], ["--fps", "[1, 60], got '0'"]),
+        (["tour", "--fps", "61"], ["--fps", "[1, 60], got '61'"]),
+        (
+            ["run", "gradient-descent", "--set", "points=1000000000"],
+            ["points must be in [1, 100000], got 1000000000"],
+        ),
+        (
+            ["run", "gradient-descent", "--device", "cuda"],
+            ["gradient-descent runs on numpy and has no device setting"],
+        ),
+        (["run", "gradient-decent", "--help"], ["unknown experiment 'gradient-decent'"]),
         (["dance"], ["invalid choice: 'dance'"]),
         ([], ["the following arguments are required"]),
     ],
@@ -112,10 +133,17 @@ def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypa
     broken.__dict__["config_class"] = real.config_class
     monkeypatch.setattr(cli, "discover", lambda: {"gradient-descent": real, "broken": broken})
     monkeypatch.setattr(registry, "discover", lambda: {"gradient-descent": real, "broken": broken})
-    code = cli.main(["tour", "--quick", "--out", str(tmp_path), "--size", "320x180"])
+    code = cli.main(["tour", "--quick", "--quiet", "--out", str(tmp_path), "--size", "320x180"])
     out, err = capsys.readouterr()
     assert code == 1  # one experiment failed: the tour says so, but still renders the rest
     assert "broken: failed: RuntimeError: broken on purpose" in err
     assert out.strip().splitlines()[-1] == str((tmp_path / "index.html").resolve())
     page = (tmp_path / "index.html").read_text()
     assert "gradient-descent/video.mp4" in page and "broken/" not in page
+
+
+def test_the_device_choices_are_those_of_genailab_device():
+    from genailab.device import DEVICES
+    from genailab.lab.cli import DEVICE_CHOICES
+
+    assert DEVICE_CHOICES == DEVICES  # the CLI keeps its own copy: genailab.device loads torch

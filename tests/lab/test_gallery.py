@@ -130,3 +130,30 @@ def test_every_video_plays_in_headless_chromium(quick_tour, chromium, tmp_path):
     image = np.asarray(Image.open(screenshot).convert("RGB"))
     assert image.shape == (1600, 1280, 3)
     assert image.std() > 20  # a blank page has std ~0; ours shows a title, videos, text
+
+
+def test_hidden_folders_are_not_runs_and_wrong_fields_are_named(tmp_path):
+    run = {
+        "name": "x",
+        "title": "t",
+        "chapter": "GenAI fundamentals",
+        "explanation": "e",
+        "command": "genailab run x",
+        "final": {"loss": 0.5},
+        "files": {"video": "video.mp4", "poster": "poster.png", "metrics": "metrics.jsonl"},
+    }
+    # A run being written (or swapped out) lives in a hidden folder, summary or not.
+    for name in ("x", ".x.partial-1-ab", ".x.old-1-cd", ".hidden"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps(run))
+    assert [r["folder"] for r in find_runs(tmp_path)] == ["x"]
+    for broken, fragment in (
+        ([1, 2], "is not a JSON object"),
+        ({**run, "title": 3}, "has a wrong title"),
+        ({**run, "final": [0.5]}, "has a wrong final (an object of figures)"),
+        ({**run, "files": {"video": "v.mp4"}}, "has a wrong files"),
+        ({**run, "order": "first"}, "has a wrong order (an integer)"),
+    ):
+        (tmp_path / "x" / "summary.json").write_text(json.dumps(broken))
+        with pytest.raises(GenailabError, match=re.escape(fragment)):
+            build_gallery(tmp_path)

@@ -68,24 +68,16 @@ def test_other_formats(tmp_path, fmt):
         assert count_frames(video) == summary["video_frames"] == summary["frames"] + 10
 
 
-def test_a_failing_run_leaves_no_finished_looking_outputs(tmp_path, monkeypatch):
+def test_a_failing_draw_leaves_the_previous_run_byte_for_byte(tmp_path, monkeypatch):
     import dataclasses
     import types
 
     from genailab.lab import registry, runner
 
-    genailab.run(
-        "gradient-descent",
-        quick=True,
-        out=tmp_path,
-        overrides={"steps": 3},
-        size=(320, 180),
-        progress=False,
-    )
+    small = dict(quick=True, out=tmp_path, size=(320, 180), progress=False)
+    genailab.run("gradient-descent", overrides={"steps": 3}, **small)
     folder = tmp_path / "gradient-descent"
-    assert (folder / "summary.json").exists()
-    (folder / "video.mp4").unlink()
-
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
     exp = registry.get("gradient-descent")
 
     def draw_that_fails(frame, canvas):
@@ -93,16 +85,107 @@ def test_a_failing_run_leaves_no_finished_looking_outputs(tmp_path, monkeypatch)
             raise RuntimeError("draw failed on purpose")
         exp.draw(frame, canvas)
 
-    module = types.SimpleNamespace(frames=exp.frames, draw=draw_that_fails)
-    monkeypatch.setattr(runner, "get", lambda name: dataclasses.replace(exp, module=module))
+    failing = dataclasses.replace(exp)
+    failing.__dict__["module"] = types.SimpleNamespace(frames=exp.frames, draw=draw_that_fails)
+    failing.__dict__["config_class"] = exp.config_class
+    monkeypatch.setattr(runner, "get", lambda name: failing)
     with pytest.raises(RuntimeError, match="on purpose"):
-        genailab.run(
-            "gradient-descent",
-            quick=True,
-            out=tmp_path,
-            overrides={"steps": 3},
-            size=(320, 180),
-            progress=False,
-        )
-    # The old summary is gone and no partial video is left under any name.
-    assert sorted(p.name for p in folder.iterdir()) == ["metrics.jsonl", "poster.png"]
+        genailab.run("gradient-descent", overrides={"steps": 5}, **small)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["gradient-descent"]  # no partial folder
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "gradient-descent", "--quick", "--format", "webm", "--size", "128x96", "--fps", "12",
+            "--seed", "7", "--set", "steps=4", "--set", "mode=neighbor", "--set", "points=12",
+        ],
+        ["tiny-torch", "--device", "cpu", "--set", "steps=3", "--fps", "5", "--size", "64x64"],
+        ["tiny", "--set", "label=two words", "--set", "invert=yes", "--set", "level=0.25"],
+    ],
+    ids=["every-flag", "device", "quoted"],
+)  # fmt: skip
+def test_the_recorded_command_reproduces_the_run_exactly(tmp_path, argv, with_tiny_experiments):
+    import itertools
+    import shlex
+
+    from genailab.lab import cli
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    name = argv[0]
+    assert cli.main(["run", *argv, "--out", str(first), "--quiet"]) == 0
+    summary = json.loads((first / name / "summary.json").read_text())
+    command = shlex.split(summary["command"])
+    assert command[:3] == ["genailab", "run", name]
+    assert "--out" not in command and "--quiet" not in command
+    # Run what it says, elsewhere: the same figures, config, video settings and command.
+    assert cli.main([*command[1:], "--out", str(second)]) == 0
+    again = json.loads((second / name / "summary.json").read_text())
+    for file in ("metrics.jsonl", "poster.png"):
+        assert (second / name / file).read_bytes() == (first / name / file).read_bytes()
+    assert json.dumps(again["config"]) == json.dumps(summary["config"])
+    for key in ("command", "size", "fps", "format", "seed", "frames", "video_frames", "quick"):
+        assert again[key] == summary[key], key
+
+    # Every flag given that changes the output is in the command, the --set ones in order.
+    def flags(args):
+        return sorted(a for a in args if a.startswith("--"))
+
+    def sets(args):
+        return [value for flag, value in itertools.pairwise(args) if flag == "--set"]
+
+    assert flags(command[3:]) == flags(argv[1:]) and sets(command) == sets(argv)
+
+
+def test_device_is_set_where_the_config_has_one_and_refused_where_not(
+    tmp_path, with_tiny_experiments, capsys
+):
+    from genailab.errors import ConfigError
+    from genailab.lab import cli
+
+    summary = genailab.run("tiny-torch", out=tmp_path, device="auto", progress=False)
+    assert summary["config"]["device"] == "auto"
+    assert summary["command"] == "genailab run tiny-torch --device auto"
+    with pytest.raises(ConfigError, match=r"^tiny runs on numpy and has no device setting"):
+        genailab.run("tiny", out=tmp_path, device="cpu", progress=False)
+    base = ["run", "--out", str(tmp_path)]
+    assert cli.main([*base, "gradient-descent", "--device", "cuda"]) == 2
+    assert capsys.readouterr().err == (
+        "genailab: error: gradient-descent runs on numpy and has no device setting; drop --device\n"
+    )
+    assert cli.main([*base, "tiny-torch", "--device", "cpu", "--set", "device=cuda"]) == 2
+    assert "--device cpu and --set device=cuda disagree" in capsys.readouterr().err
+
+
+def test_quiet_silences_the_progress_bar(tmp_path, with_tiny_experiments, capsys, monkeypatch):
+    import sys
+
+    from genailab.lab import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    argv = ["run", "tiny", "--out", str(tmp_path), "--set", "steps=3"]
+    assert cli.main(argv) == 0
+    assert "frame" in capsys.readouterr().err  # a terminal gets the bar: "tiny: 4/4 [...frame/s]"
+    assert cli.main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_canvas_and_encoder_count_in_the_memory_check(
+    tmp_path, with_tiny_experiments, monkeypatch
+):
+    from genailab.lab.runner import render_memory_bytes
+    from genailab.memory import MemoryNeedError
+
+    # 3840x2160 in WebM: 8.3 million pixels at 13 + 185 bytes each, about 1.5 GiB.
+    assert render_memory_bytes(3840, 2160, "webm") == 3840 * 2160 * 198
+    monkeypatch.setattr("genailab.memory.available_bytes", lambda: 2**30)
+    with pytest.raises(MemoryNeedError, match=r"1\.5 GiB to draw and encode 3840x2160 webm"):
+        genailab.run("tiny", out=tmp_path, size=(3840, 2160), format="webm", progress=False)
+    # The experiment's own memory_bytes(cfg) adds to it (960x540 at 13 + 95 B is 53.4 MiB).
+    with pytest.raises(MemoryNeedError, match=r"2\.0 GiB for its data, 53\.4 MiB to draw"):
+        genailab.run("tiny", out=tmp_path, overrides={"megabytes": 2048}, progress=False)
+    # A GIF holds every frame until it is written: the frames count.
+    assert render_memory_bytes(100, 100, "gif", frames=10) == 100 * 100 * (13 + 10 + 2 * 10)
+    assert not tmp_path.joinpath("tiny").exists() and list(tmp_path.iterdir()) == []

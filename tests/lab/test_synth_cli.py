@@ -167,3 +167,52 @@ def test_bandwidth_only_where_the_method_takes_it(tmp_path):
         "--method", "bins", "--bandwidth", "0.2", "--out", str(tmp_path / "o.csv"),
     )  # fmt: skip
     assert_one_line_error(result, "method 'bins' (BinSynthesizer) does not take --bandwidth")
+
+
+def test_quiet_keeps_only_the_result_and_every_option_has_help(tmp_path, capsys):
+    from genailab.lab.cli import _parser, _subparser, main
+
+    out = tmp_path / "o.csv"
+    argv = ["synth", "fit-sample", str(data_file("telecom.csv")), "--rows", "1000"]
+    assert main([*argv, "--method", "copula", "--out", str(out), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("copula: ")
+    assert main(["synth", "report", str(data_file("telecom.csv")), str(out), "--quiet"]) == 0
+    assert "note:" not in capsys.readouterr().out
+    synth = _subparser(_parser(), "synth")
+    for verb in ("fit-sample", "report"):
+        options = _subparser(synth, verb)._actions
+        assert [a.dest for a in options if not a.help] == [], verb
+        assert {"--seed", "--quiet"} <= {s for a in options for s in a.option_strings}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--seed", "-1"], "--seed: expected an integer in [0, 4294967295], got '-1'"),
+        (["--rows", "1000000000"], "--rows: expected an integer in [1, 100000000]"),
+        (["--bandwidth", "11"], "--bandwidth: expected a finite number in [0, 10], got '11'"),
+        (["--bandwidth", "nan"], "--bandwidth: expected a finite number in [0, 10], got 'nan'"),
+    ],
+)
+def test_every_number_is_bounded(tmp_path, capsys, args, fragment):
+    from genailab.lab.cli import main
+
+    rows = [] if "--rows" in args else ["--rows", "5"]
+    argv = ["synth", "fit-sample", str(data_file("insurance.csv")), *rows, *args]
+    assert main([*argv, "--out", str(tmp_path / "o.csv")]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_rows_that_would_not_fit_in_memory_are_refused_first(tmp_path, capsys, monkeypatch):
+    from genailab.lab.cli import main
+
+    monkeypatch.setattr("genailab.memory.available_bytes", lambda: 2**30)
+    argv = ["synth", "fit-sample", str(data_file("insurance.csv")), "--rows", "10000000"]
+    assert main([*argv, "--out", str(tmp_path / "o.csv")]) == 2
+    # 10 million rows x 7 columns x 48 bytes a cell
+    assert capsys.readouterr().err == (
+        "genailab: error: 10000000 synthetic rows of 7 columns would need about 3.1 GiB of "
+        "memory; 1.0 GiB is available\n"
+    )
+    assert list(tmp_path.iterdir()) == []

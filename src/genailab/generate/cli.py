@@ -37,14 +37,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genailab.atomic_write import atomic_path
-from genailab.errors import ConfigError, GenailabError, UnknownNameError, suggest
-from genailab.settings import bounded_number
+from genailab.errors import ConfigError, GenailabError, OutputError, UnknownNameError, suggest
+from genailab.memory import check_memory
+from genailab.settings import SEED_MAX, bounded_number
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Building the parser must stay cheap (``genailab --help``): numpy, pandas and the
 # synthesizers are imported when a command runs.
+
+ROWS_MAX = 100_000_000  # a CSV of some 10 GB; the memory check refuses less on a small machine
+BANDWIDTH_MAX = 10  # noise ten times the spread of a column: nothing of the data is left
+# Peak memory of fit-sample per synthetic cell (rows x columns), measured on insurance.csv
+# (1 million rows x 7 columns) and telecom.csv (300 000 x 21): 25 (bins, extrapolate) to 40
+# (copula) bytes, for the draws, the table of objects pandas builds and its CSV text.
+SYNTH_BYTES_PER_CELL = 48
 
 # --method name -> class name in genailab.generate; only those importable there are offered.
 SYNTHESIZERS = {
@@ -65,12 +73,38 @@ def available_methods() -> dict[str, type]:
     }
 
 
+def check_table_destination(path: str | os.PathLike) -> Path:
+    """Refuse, before any work, an ``--out`` that cannot take a table: a folder, or a file in
+    a folder that does not exist (:class:`~genailab.errors.OutputError`, one line)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; name the file to write, e.g. {path}/o.csv")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: the folder {path.parent} does not exist")
+    return path
+
+
 def write_table_atomically(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``df`` as CSV to a temporary file beside ``path``, then rename it onto ``path``."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         df.to_csv(f, index=False)
     return path
+
+
+def add_seed_option(f: argparse.ArgumentParser, what: str) -> None:
+    """``--seed N`` in ``[0, SEED_MAX]``, default 0, as every genailab command takes it."""
+    f.add_argument(
+        "--seed",
+        type=bounded_number(int, 0, high=SEED_MAX),
+        default=0,
+        help=f"{what}, in [0, {SEED_MAX}] (default 0)",
+    )
+
+
+def add_quiet_option(f: argparse.ArgumentParser) -> None:
+    """``--quiet``: only the result, without the ``note:`` lines."""
+    f.add_argument("--quiet", action="store_true", help="print no 'note:' lines, only the result")
 
 
 def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -85,16 +119,25 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
 
     f = verbs.add_parser("fit-sample", help="fit a synthesizer on DATA.csv, write synthetic rows")
     f.add_argument("data", metavar="DATA.csv", help="the real table (CSV with a header)")
-    rows = bounded_number(int, 1)
-    f.add_argument("--rows", type=rows, required=True, help="synthetic rows to write")
+    f.add_argument(
+        "--rows",
+        type=bounded_number(int, 1, high=ROWS_MAX),
+        required=True,
+        help=f"synthetic rows to write, 1 to {ROWS_MAX:_}",
+    )
     f.add_argument(
         "--method",
         default="extrapolate",
         help=f"synthesizer, one of {', '.join(SYNTHESIZERS)} where genailab.generate has it "
         "(default extrapolate)",
     )
-    f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    f.add_argument("--bandwidth", type=bounded_number(float, 0), help="kernel bandwidth v")
+    add_seed_option(f, "random seed of the fit and the draws")
+    f.add_argument(
+        "--bandwidth",
+        type=bounded_number(float, 0, high=BANDWIDTH_MAX),
+        help=f"kernel bandwidth v in [0, {BANDWIDTH_MAX}] (extrapolate only): the noise added "
+        "to a resampled row is v times the column's standard deviation (default 0.1)",
+    )
     f.add_argument(
         "--missing",
         choices=("resample", "drop"),
@@ -102,14 +145,30 @@ def add_synth_commands(subparsers: Any) -> argparse.ArgumentParser:
         help="rows with missing cells are left out of the fit; 'resample' (default) gives each "
         "synthetic row the missing cells of a random real row, 'drop' writes complete rows only",
     )
-    f.add_argument("--out", metavar="OUT.csv", required=True, help="where to write the rows")
+    f.add_argument(
+        "--out",
+        metavar="OUT.csv",
+        required=True,
+        help="where to write the rows (its folder must exist; written whole or not at all)",
+    )
+    add_quiet_option(f)
 
     r = verbs.add_parser("report", help="score SYNTH.csv against held-out real rows")
     r.add_argument("train", metavar="TRAIN.csv", help="the rows the synthesizer was fitted on")
     r.add_argument("synth", metavar="SYNTH.csv", help="the synthetic rows")
-    r.add_argument("--holdout", metavar="HOLDOUT.csv", help="real rows it never saw")
-    r.add_argument("--seed", type=int, default=0, help="seed of the split, shuffle, nodes")
+    r.add_argument(
+        "--holdout",
+        metavar="HOLDOUT.csv",
+        help="real rows it never saw (default: half of TRAIN.csv, drawn at random)",
+    )
+    add_seed_option(r, "random seed of the split, the shuffled baseline and the nodes")
+    add_quiet_option(r)
     return synth
+
+
+def _notes(quiet: bool) -> Any:
+    """Print a ``note:`` line, or nothing under ``--quiet``."""
+    return (lambda note: None) if quiet else (lambda note: print(f"note: {note}"))
 
 
 def _fit_sample(args: argparse.Namespace) -> int:
@@ -118,6 +177,7 @@ def _fit_sample(args: argparse.Namespace) -> int:
     from genailab.evaluate import TableError
     from genailab.generate.csv_tables import prepare_table, read_table, restore_missing
 
+    check_table_destination(args.out)
     methods = available_methods()
     if args.method not in methods:
         raise UnknownNameError(
@@ -134,8 +194,14 @@ def _fit_sample(args: argparse.Namespace) -> int:
             raise ConfigError(f"method {args.method!r} ({cls.__name__}) does not take {flag}")
     model = cls(**kwargs)
     table = prepare_table(read_table(args.data), args.data)
+    columns = table.complete.shape[1]
+    check_memory(
+        SYNTH_BYTES_PER_CELL * args.rows * columns,
+        f"{args.rows} synthetic rows of {columns} columns",
+    )
+    say = _notes(args.quiet)
     for note in table.notes:
-        print(f"note: {note}")
+        say(note)
     try:
         synth = model.fit(table.complete).sample(args.rows)
     except GenailabError:
@@ -146,8 +212,8 @@ def _fit_sample(args: argparse.Namespace) -> int:
         synth = restore_missing(synth, table.missing, np.random.default_rng([args.seed, 1]))
         if table.missing.any():
             k = int(synth.isna().any(axis=1).sum())
-            print(
-                f"note: missing cells resampled: each synthetic row took the missing cells of a "
+            say(
+                "missing cells resampled: each synthetic row took the missing cells of a "
                 f"random real row ({k} of {args.rows} rows have some; --missing drop for none)"
             )
     out = write_table_atomically(synth, args.out)
@@ -162,6 +228,7 @@ def _report(args: argparse.Namespace) -> int:
     from genailab.evaluate import TableError, compare_tables, format_report
     from genailab.generate.csv_tables import prepare_table, read_table
 
+    say = _notes(args.quiet)
     tables = []
     for path in (args.train, args.synth, args.holdout):
         if path is None:
@@ -169,7 +236,7 @@ def _report(args: argparse.Namespace) -> int:
             continue
         table = prepare_table(read_table(path), path, used_for="the scores")
         for note in table.notes:
-            print(f"note: {note}")
+            say(note)
         tables.append(table.complete)
     train, synth, holdout = tables
     try:

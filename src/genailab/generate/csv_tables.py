@@ -193,7 +193,8 @@ def prepare_table(
     for c in complete.columns:
         v = complete[c]
         had_blanks = missing[:, df.columns.get_loc(c)].any()
-        if had_blanks and pd.api.types.is_float_dtype(v) and np.all(v == np.round(v)):
+        whole = pd.api.types.is_float_dtype(v) and np.isfinite(v).all() and (v == np.round(v)).all()
+        if had_blanks and whole:  # (an infinity equals its rounding, but is no integer)
             complete[c] = v.astype("int64")
     return PreparedTable(complete=complete, missing=missing, notes=notes)
 

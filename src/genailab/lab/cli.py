@@ -14,17 +14,20 @@ NAME --help`` imports that one experiment to list its keys.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from genailab.errors import GenailabError
+from genailab.errors import ConfigError, GenailabError
 from genailab.generate.cli import add_synth_commands, run_synth_command
 from genailab.lab.outputs import DEFAULT_OUT
 from genailab.lab.registry import discover
 from genailab.lm.cli import add_lm_commands, run_lm_command
-from genailab.video.formats import FORMATS
+from genailab.settings import SEED_MAX, bounded_number
+from genailab.video.formats import FORMATS, FPS_RANGE, HEIGHT_RANGE, WIDTH_RANGE, parse_size
 
 EXIT_USAGE = 2
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # = genailab.device.DEVICES (which loads torch)
 DESCRIPTION = (
     "genailab: a laboratory for machine learning and generative AI, in which the data itself "
     "explains each concept. Each experiment computes frames and renders them as a data video."
@@ -47,16 +50,13 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
     try:
-        size = int(width), int(height)
-    except ValueError:
-        size = (0, 0)
-    if not sep or min(size) < 2 or size[0] % 2 or size[1] % 2:
-        raise argparse.ArgumentTypeError(
-            f"size must be WIDTHxHEIGHT with even numbers, got '{text}'"
-        )
-    return size
+        return parse_size(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+_size.__name__ = "WIDTHxHEIGHT"  # argparse names the type in some of its messages
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,9 +78,22 @@ def _parser() -> argparse.ArgumentParser:
     def add_render_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--quick", action="store_true", help="use the quick preset")
         p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-        p.add_argument("--format", default="mp4", choices=FORMATS, help="video format")
-        p.add_argument("--size", type=_size, help="video size WIDTHxHEIGHT (even numbers)")
-        p.add_argument("--fps", type=int, help="frames per second")
+        p.add_argument(
+            "--format", default="mp4", choices=FORMATS, help="video format (default mp4)"
+        )
+        p.add_argument(
+            "--size",
+            type=_size,
+            metavar="WxH",
+            help=f"video size WIDTHxHEIGHT, even, within {WIDTH_RANGE[0]}..{WIDTH_RANGE[1]} x "
+            f"{HEIGHT_RANGE[0]}..{HEIGHT_RANGE[1]} (default: the experiment's)",
+        )
+        p.add_argument(
+            "--fps",
+            type=bounded_number(int, FPS_RANGE[0], high=FPS_RANGE[1]),
+            help=f"frames per second, {FPS_RANGE[0]} to {FPS_RANGE[1]} (default: the experiment's)",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     run_p = verbs.add_parser(
         "run",
@@ -90,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_p.add_argument("name", help="experiment name (see `genailab list`)")
     add_render_options(run_p)
-    run_p.add_argument("--seed", type=int, help="random seed")
+    run_p.add_argument(
+        "--seed",
+        type=bounded_number(int, 0, high=SEED_MAX),
+        help=f"random seed in [0, {SEED_MAX}] (default: the config's)",
+    )
     run_p.add_argument(
         "--set",
         dest="assignments",
@@ -99,12 +116,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config key (repeatable; `genailab run NAME --help` lists the keys)",
     )
+    run_p.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        help="torch device, for the experiments whose config has a 'device' key",
+    )
 
     tour_p = verbs.add_parser("tour", help="run every experiment, then build the gallery")
     add_render_options(tour_p)
 
     gallery_p = verbs.add_parser("gallery", help="rebuild DIR/index.html from the runs in DIR")
-    gallery_p.add_argument("folder", metavar="DIR")
+    gallery_p.add_argument("folder", metavar="DIR", help="the --out folder of `run` or `tour`")
 
     add_lm_commands(verbs)
     add_synth_commands(verbs)
@@ -138,6 +160,12 @@ def experiment_help(name: str) -> str:
         *("  " + line for line in format_settings(info["settings"], ["quick"]).splitlines()),
     ]
     return "\n".join(lines)
+
+
+def _run_help(parser: argparse.ArgumentParser, name: str) -> str:
+    """The whole text of ``genailab run NAME --help`` (an unknown NAME raises first)."""
+    keys = experiment_help(name)
+    return f"{_subparser(parser, 'run').format_help()}\n{keys}"
 
 
 def _wants_run_help(argv: list[str]) -> str | None:
@@ -182,6 +210,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides=overrides,
         size=args.size,
         fps=args.fps,
+        device=args.device,
+        progress=False if args.quiet else None,
     )
     print(_report(summary, args.out))
     return 0
@@ -202,6 +232,7 @@ def _tour(args: argparse.Namespace) -> int:
                 format=args.format,
                 size=args.size,
                 fps=args.fps,
+                progress=False if args.quiet else None,
             )
             print(_report(summary, args.out), flush=True)
         except Exception as err:  # one broken experiment must not stop the tour
@@ -220,11 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         name = _wants_run_help(argv)
         if name is not None:
-            _subparser(parser, "run").print_help()
-            print()
-            print(experiment_help(name))
+            print(_run_help(parser, name))
             return 0
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # --help, or a usage error argparse has already printed
+            return stop.code if isinstance(stop.code, int) else EXIT_USAGE
         if args.verb == "list":
             return _list()
         if args.verb == "run":
@@ -245,3 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genailab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output left early (`genailab list | head -1`)
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test captures it)
+        pass

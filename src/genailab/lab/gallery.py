@@ -19,9 +19,11 @@ from typing import Any
 
 from genailab.atomic_write import write_text_atomically
 from genailab.errors import GenailabError
+from genailab.lab.outputs import is_run_folder_name, recover_runs
 from genailab.lab.registry import CHAPTERS
 
 _REQUIRED = ("name", "title", "chapter", "explanation", "command", "files", "final")
+_FILES = ("video", "poster", "metrics")
 
 _CSS = """
 :root { --ink: #222; --muted: #666; --line: #e3e3e3; --accent: #0072B2; }
@@ -69,25 +71,48 @@ for (const video of document.querySelectorAll("video")) {
 def find_runs(folder: str | os.PathLike) -> list[dict[str, Any]]:
     """Read ``*/summary.json`` under ``folder``, in gallery order (chapter, rung, name).
 
-    A summary that is not valid JSON or lacks a field raises :class:`GenailabError`.
+    Hidden folders (a run being written, or the previous one being swapped out) are skipped;
+    a previous run whose swap was cut short by a kill is first put back in its place (see
+    :func:`genailab.lab.outputs.recover_runs`). A summary that is not valid JSON or lacks a
+    field raises :class:`GenailabError`.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise GenailabError(f"gallery folder '{folder}' does not exist or is not a folder")
+    recover_runs(folder)
     runs = []
     for path in sorted(folder.glob("*/summary.json")):
+        if not is_run_folder_name(path.parent.name):
+            continue
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise GenailabError(f"cannot read run summary '{path}': {err}") from None
-        missing = [key for key in _REQUIRED if key not in summary]
-        if missing:
-            raise GenailabError(f"run summary '{path}' lacks {', '.join(missing)}")
+        _check_summary(summary, path)
         summary["folder"] = path.parent.name
         runs.append(summary)
     order = {chapter: i for i, chapter in enumerate(CHAPTERS)}
     runs.sort(key=lambda s: (order.get(s["chapter"], len(order)), s.get("order", 0), s["name"]))
     return runs
+
+
+def _check_summary(summary: Any, path: Path) -> None:
+    """Refuse a summary the page cannot show, naming the first field that is wrong."""
+    if not isinstance(summary, dict):
+        raise GenailabError(f"run summary '{path}' is not a JSON object")
+    missing = [key for key in _REQUIRED if key not in summary]
+    if missing:
+        raise GenailabError(f"run summary '{path}' lacks {', '.join(missing)}")
+    wrong = [key for key in _REQUIRED[:5] if not isinstance(summary[key], str)]
+    files, final, order = summary["files"], summary["final"], summary.get("order", 0)
+    if not isinstance(files, dict) or not all(isinstance(files.get(k), str) for k in _FILES):
+        wrong.append("files (the names of its video, poster and metrics)")
+    if not isinstance(final, dict):
+        wrong.append("final (an object of figures)")
+    if not isinstance(order, int) or isinstance(order, bool):
+        wrong.append("order (an integer)")
+    if wrong:
+        raise GenailabError(f"run summary '{path}' has a wrong {', '.join(wrong)}")
 
 
 def _number(value: Any) -> str:
