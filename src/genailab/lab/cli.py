@@ -29,8 +29,9 @@ from genailab.video.formats import FORMATS, FPS_RANGE, HEIGHT_RANGE, WIDTH_RANGE
 EXIT_USAGE = 2
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # = genailab.device.DEVICES (which loads torch)
 DESCRIPTION = (
-    "genailab: a laboratory for machine learning and generative AI, in which the data itself "
-    "explains each concept. Each experiment computes frames and renders them as a data video."
+    "genailab: a laboratory for machine learning and generative AI, in which the data\n"
+    "itself explains each concept. Each experiment computes frames and renders them as a\n"
+    "data video; the gallery shows every video beside its explanation."
 )
 EPILOG = (
     "examples:\n"
