@@ -566,8 +566,9 @@ class _EngineRun(_Run):
 
     No torch in the loop: numpy batches from a ``numpy.random.Generator``, the engine's
     forward, backward, clipping and AdamW. The checkpoint converts the arrays to tensors on
-    the way out, in the torch GPT's layout (learned positions, ``rotary=False``), so
-    :func:`genailab.lm.load` samples from an engine-trained model with the torch GPT.
+    the way out, in the torch GPT's layout with the same :class:`~genailab.engine.nn.GPTConfig`
+    (rotary or learned positions, as ``rotary`` says), so :func:`genailab.lm.load` samples from
+    an engine-trained model with the torch GPT.
     """
 
     backend = "engine"
@@ -593,7 +594,7 @@ class _EngineRun(_Run):
             vocab_size=self.tok.vocab_size,
             block_size=cfg.block_size,
             dropout=cfg.dropout,
-            bias=False,  # as the torch GPT, so that the weights load there key for key
+            rotary=cfg.rotary,
             **sizes,
         )
         self.model_rng = np.random.default_rng(self.seed)  # initial weights, then dropout
@@ -641,7 +642,7 @@ class _EngineRun(_Run):
         return out
 
     def _model_state(self) -> dict[str, Any]:
-        config = {"model": "gpt", **dataclasses.asdict(self.config), "rotary": False}
+        config = {"model": "gpt", **dataclasses.asdict(self.config)}
         return {
             "model_config": config,
             "model": {k: torch.from_numpy(v) for k, v in self.model.state_dict().items()},
