@@ -17,7 +17,7 @@ from genailab.experiments.lm_ladder import (
 )
 from genailab.lab import get, iterate_frames
 from genailab.lm import CharTokenizer, load, load_corpus, train
-from genailab.lm.train import get_batch
+from genailab.lm.train_loop import get_batch
 
 
 @pytest.fixture(scope="module")

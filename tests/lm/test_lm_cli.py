@@ -14,7 +14,7 @@ from genailab.lm import UnknownCharacterError
 from genailab.lm.checkpoint import CheckpointError
 from genailab.lm.cli import add_lm_commands, run_lm_command
 from genailab.lm.sample import SamplingError, load
-from genailab.lm.train import train
+from genailab.lm.training import train
 
 
 def _parse(argv):
@@ -159,8 +159,17 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
         (("lm", "train", "--model", "rnn"), "invalid choice: 'rnn'"),
         (("lm", "frobnicate"), "invalid choice: 'frobnicate'"),
         # inf once passed the check and crashed later converting the budget to steps
-        (("lm", "train", "--max-seconds", "inf"), "expected a finite number > 0, got 'inf'"),
-        (("lm", "sample", "x", "--max-tokens", "-1"), "expected an integer >= 0, got '-1'"),
+        (("lm", "train", "--max-seconds", "inf"), "a finite number in (0, 10000000], got 'inf'"),
+        (("lm", "train", "--max-iters", "-1"), "an integer in [0, 10000000], got '-1'"),
+        (("lm", "train", "--seed", "-1"), "an integer in [0, 4294967295], got '-1'"),
+        (("lm", "train", "--seed", str(2**32)), "an integer in [0, 4294967295], got '4294967296'"),
+        (("lm", "sample", "x", "--max-tokens", "-1"), "an integer in [0, 100000], got '-1'"),
+        (("lm", "sample", "x", "--max-tokens", "100001"), "in [0, 100000], got '100001'"),
+        (("lm", "sample", "x", "--temperature", "0"), "a finite number in (0, 100], got '0'"),
+        (("lm", "sample", "x", "--temperature", "nan"), "a finite number in (0, 100], got 'nan'"),
+        (("lm", "sample", "x", "--top-k", "0"), "an integer in [1, 1000000], got '0'"),
+        (("lm", "sample", "x", "--seed", "1.5"), "an integer in [0, 4294967295], got '1.5'"),
+        (("lm", "sample", "x", "--quiet"), "unrecognized arguments: --quiet"),
     ],
 )
 def test_genailab_lm_errors_are_one_line_with_exit_2(args, fragment):
