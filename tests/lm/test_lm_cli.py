@@ -103,6 +103,8 @@ def test_cli_train_then_sample(tmp_path, capsys):
             "3",
             "--top-k",
             "5",
+            "--device",
+            "cpu",
         ]
     )
     assert run_lm_command(args) == 0
@@ -145,7 +147,9 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
     trained = genailab("lm", "train", "--preset", "tiny", "--out", out, "--max-iters", "30")
     assert trained.returncode == 0, trained.stderr
     assert trained.stdout.startswith("gpt on cats: 30 iters, val ")
-    sampled = genailab("lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40")
+    sampled = genailab(
+        "lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40", "--device", "cpu"
+    )
     assert sampled.returncode == 0, sampled.stderr
     assert sampled.stdout == load(out).generate("The cat", max_tokens=40, seed=0) + "\n"
 
@@ -174,3 +178,12 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
 )
 def test_genailab_lm_errors_are_one_line_with_exit_2(args, fragment):
     assert_one_line_error(genailab(*args), fragment)
+
+
+def test_shared_flags_have_the_same_names_and_defaults_as_run_and_synth():
+    train_args = _parse(["lm", "train"])
+    sample_args = _parse(["lm", "sample", "DIR"])
+    assert (train_args.device, sample_args.device) == ("auto", "auto")
+    assert sample_args.seed == 0 and train_args.seed is None  # None: 0, or the checkpoint's
+    assert train_args.out == "lm-out" and train_args.quiet is False
+    assert not hasattr(sample_args, "quiet")  # sampling prints the text alone: nothing to mute
