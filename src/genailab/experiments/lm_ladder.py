@@ -8,11 +8,11 @@ counts which character follows which, once: a flat line, and a jumble of plausib
 MLP (Bengio et al. 2003) sees the last 8 characters, enough for short words, the biggest step
 of the ladder. The dilated CNN (WaveNet), the LSTM and the GPT see the whole window and finish
 within a few hundredths of each other, ahead of the MLP; which of the three wins depends on the
-seed (here the LSTM). At this scale the text, not the context, is the limit: 40 KB of poems is
-little, and every network fits its training text better than the held-out text (the two loss
-columns of the table). The LSTM's built-in focus on the recent past suits characters and small
-data; a transformer's lead grows with far more text and bigger models (Kaplan et al. 2020),
-the scale at which real GPTs train.
+seed (here the GPT, by less than a hundredth). At this scale the text, not the context, is the
+limit: 40 KB of poems is little, and every network fits its training text better than the
+held-out text (the two loss columns of the table). The LSTM's built-in focus on the recent past
+suits characters and small data, which is why it keeps up; a transformer's lead grows with far
+more text and bigger models (Kaplan et al. 2020), the scale at which real GPTs train.
 """
 
 from __future__ import annotations
