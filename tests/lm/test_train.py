@@ -332,3 +332,20 @@ def test_genailab_lm_train_is_the_function_whatever_was_imported_first():
     from genailab.lm import train as train_function
 
     assert callable(train_function) and train_function is train
+
+
+def test_the_initial_weights_are_the_first_draws_after_the_seed(tmp_path):
+    """train() seeds torch and builds the model once: the same seed and config outside give
+    the same initial weights (it once built a throwaway default model first)."""
+    first = {}
+
+    def keep(snapshot):
+        if snapshot.iter == 0:
+            first.update({k: v.clone() for k, v in snapshot.model.state_dict().items()})
+
+    summary = train("cats", "mlp", preset="tiny", out=tmp_path, max_iters=1, seed=7, on_eval=keep)
+    from genailab.lm.models import model_from_config
+
+    torch.manual_seed(7)
+    twin = model_from_config(summary["model_config"])
+    assert all(torch.equal(first[k], v) for k, v in twin.state_dict().items())
