@@ -141,5 +141,43 @@ def test_config_is_validated():
         exp.config(overrides={"n_head": 5})
     with pytest.raises(ValueError, match="line must not be empty"):
         exp.config(overrides={"line": ""})
-    with pytest.raises(ValueError, match="iters must be at least 1"):
-        exp.config(overrides={"iters": 0})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"iters": 0}, "attention: iters must be in [1, 20000], got 0"),
+        ({"n_layer": 25}, "attention: n_layer must be in [1, 24], got 25"),
+        ({"dropout": 1.0}, "attention: dropout must be in [0, 1), got 1.0"),
+        ({"n_embd": 60, "n_head": 4}, "attention: n_embd (60) must be a multiple of n_head"),
+    ],
+)
+def test_each_kind_of_bad_value_is_one_line(overrides, message):
+    from genailab.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        get("attention").config(overrides=overrides)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_memory_bytes_refuses_a_huge_model_and_counts_the_run_it_builds(cfg, reference, frames):
+    from genailab.experiments.attention import memory_bytes
+    from genailab.lm.train_memory import training_bytes
+    from genailab.memory import MemoryNeedError, check_memory
+
+    huge = get("attention").config(
+        overrides={"n_layer": 24, "n_embd": 1024, "batch_size": 1024, "block_size": 1024}
+    )
+    assert memory_bytes(huge) > 24 * 2**30
+    with pytest.raises(MemoryNeedError, match="would need about"):
+        check_memory(memory_bytes(huge), "attention", available=24 * 2**30)
+    summary, _ = reference
+    corpus = load_corpus(cfg.corpus)
+    built = training_bytes(
+        "gpt", summary["model_config"], cfg.batch_size, cfg.block_size, len(corpus.text)
+    )
+    # each snapshot's maps (L, H, T, T) and lens (L+1, T, V), which the frames share
+    maps = {id(f.arrays["maps"]): f.arrays["maps"].nbytes for f in frames}
+    T, V = len(cfg.line) + 1, len(frames[-1].text["vocab"])
+    held = sum(maps.values()) + len(maps) * 4 * (cfg.n_layer + 1) * T * V
+    assert built + held <= memory_bytes(cfg) <= 1.1 * (built + held)

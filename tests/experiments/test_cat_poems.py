@@ -156,3 +156,41 @@ def test_bad_configs_are_rejected():
         Config(iters=0)
     with pytest.raises(ValueError, match="prompt"):
         list(iterate_frames("cat-poems", quick=True, overrides={"prompt": "The cat \u00e9"}))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"max_tokens": 0}, "cat-poems: max_tokens must be in [1, 2000], got 0"),
+        ({"eval_interval": 20001}, "cat-poems: eval_interval must be in [10, 20000], got 20001"),
+        ({"threads": -1}, "cat-poems: threads must be in [0, 64], got -1"),
+        ({"n_embd": 30}, "cat-poems: n_embd (30) must be a multiple of n_head (4)"),
+    ],
+)
+def test_each_kind_of_bad_value_is_one_line(overrides, message):
+    from genailab.errors import ConfigError
+    from genailab.lab import get
+
+    with pytest.raises(ConfigError) as err:
+        get("cat-poems").config(overrides=overrides)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_memory_bytes_refuses_a_huge_model_and_counts_the_run_it_builds(reference):
+    from genailab.experiments.cat_poems import memory_bytes
+    from genailab.lab import get
+    from genailab.lm.train_memory import training_bytes
+    from genailab.memory import MemoryNeedError, check_memory
+
+    huge = get("cat-poems").config(
+        overrides={"n_layer": 24, "n_embd": 1024, "batch_size": 1024, "block_size": 1024}
+    )
+    assert memory_bytes(huge) > 24 * 2**30
+    with pytest.raises(MemoryNeedError, match="would need about"):
+        check_memory(memory_bytes(huge), "cat-poems", available=24 * 2**30)
+    cfg, _, _, summary = reference
+    text = load_corpus(cfg.corpus).text
+    built = training_bytes(
+        "gpt", summary["model_config"], cfg.batch_size, cfg.block_size, len(text)
+    )
+    assert built <= memory_bytes(cfg) <= 1.1 * built

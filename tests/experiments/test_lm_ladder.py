@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from genailab.errors import ConfigError
 from genailab.experiments.lm_ladder import (
     LADDER,
     evaluation_steps,
@@ -17,7 +18,7 @@ from genailab.experiments.lm_ladder import (
 )
 from genailab.lab import get, iterate_frames
 from genailab.lm import CharTokenizer, load, load_corpus, train
-from genailab.lm.train import get_batch
+from genailab.lm.train_loop import get_batch
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def runs(cfg, tmp_path_factory):
 
 def test_the_frames_replay_the_evaluations_in_lockstep(cfg, frames):
     steps = evaluation_steps(cfg)
-    assert steps[0] == 0 and steps[-1] == cfg.steps
+    assert steps[0] == 0 and steps[-1] == cfg.iters
     assert len(frames) == frame_count(cfg) == len(steps) + cfg.hold
     assert [f.step for f in frames[: len(steps)]] == steps
     assert [f.poster for f in frames] == [False] * (len(frames) - 1) + [True]
@@ -133,12 +134,58 @@ def test_the_sampled_lines_depend_on_the_seed_alone(cfg, frames, runs):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"prompt": "The\ncat"}, "one line"),
-        ({"prompt": ""}, "must not be empty"),
-        ({"steps": 0}, "steps must be at least 1"),
-        ({"block_size": 4, "prompt": "The cat"}, "more than block_size"),
+        ({"iters": 0}, "lm-ladder: iters must be in [1, 20000], got 0"),
+        ({"iters": 20001}, "lm-ladder: iters must be in [1, 20000], got 20001"),
+        ({"lr": 0}, "lm-ladder: lr must be in (0, 1], got 0"),
+        ({"device": "tpu"}, "lm-ladder: device must be one of cpu, auto, cuda, mps; got 'tpu'"),
+        ({"prompt": "The\ncat"}, "lm-ladder: prompt must be one line, got 'The\\ncat'"),
+        ({"prompt": ""}, "lm-ladder: prompt must not be empty"),
+        ({"block_size": 4, "prompt": "The cat"}, "lm-ladder: prompt has 7 characters, more than"),
     ],
 )
 def test_bad_settings_are_refused(overrides, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError) as err:
         get("lm-ladder").config(quick=True, overrides=overrides)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_the_three_language_model_videos_train_by_the_same_rules():
+    """One set of training settings (experiments/_lm_training.py) behind the three videos."""
+    from genailab.experiments import attention, cat_poems, lm_ladder
+
+    runs = {
+        "lm-ladder": lm_ladder.train_settings(get("lm-ladder").config(), "gpt"),
+        "attention": attention.train_settings(get("attention").config()),
+        "cat-poems": cat_poems.train_settings(get("cat-poems").config()),
+    }
+    for name, args in runs.items():
+        cfg = get(name).config()
+        o = args["overrides"]
+        assert (args["device"], args["preset"], args["progress"]) == ("cpu", "cpu", False), name
+        assert o["warmup_iters"] == min(50, cfg.iters // 10), name
+        assert o["min_lr"] == pytest.approx(cfg.lr / 10), name
+        assert (o["weight_decay"], o["beta1"], o["beta2"], o["grad_clip"]) == (0.1, 0.9, 0.99, 1.0)
+        assert (o["threads"], o["rotary"], args["max_iters"]) == (1, True, cfg.iters), name
+    overrides = {"device": "auto", "threads": 0, "warmup_iters": 7}
+    moved = attention.train_settings(get("attention").config(overrides=overrides))
+    assert (moved["device"], moved["overrides"]["threads"]) == ("auto", 0)
+    assert moved["overrides"]["warmup_iters"] == 7
+
+
+def test_memory_bytes_refuses_a_huge_ladder_and_counts_the_runs_it_builds(cfg, runs):
+    from genailab.experiments.lm_ladder import SIZES, memory_bytes
+    from genailab.lm.train_memory import training_bytes
+    from genailab.memory import MemoryNeedError, check_memory
+
+    huge = get("lm-ladder").config(overrides={"batch_size": 1024, "block_size": 1024})
+    assert memory_bytes(huge) > 24 * 2**30
+    with pytest.raises(MemoryNeedError, match="would need about"):
+        check_memory(memory_bytes(huge), "lm-ladder", available=24 * 2**30)
+    # the estimate is that of the models train() really built (their configs as recorded)
+    corpus = load_corpus(cfg.corpus)
+    built = max(
+        training_bytes(m, s["model_config"], cfg.batch_size, cfg.block_size, len(corpus.text))
+        for m, (s, _) in runs.items()
+    )
+    assert built <= memory_bytes(cfg) <= 1.1 * built
+    assert set(SIZES["tiny"]) == set(LADDER)

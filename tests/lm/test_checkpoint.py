@@ -18,7 +18,7 @@ from genailab.lm.checkpoint import (
     set_rng_states,
 )
 from genailab.lm.models import build_model, model_from_config
-from genailab.lm.train import train
+from genailab.lm.training import train
 
 
 def _state(it=7):

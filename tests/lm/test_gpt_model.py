@@ -59,10 +59,12 @@ def test_cached_logits_match_the_full_forward_position_by_position(rotary):
 # ---- the engine's GPT as a reference ---------------------------------------------------------
 
 
-def test_loads_the_engine_gpt_state_dict_and_agrees_in_float64():
-    config = dict(vocab_size=17, block_size=10, n_layer=2, n_head=2, n_embd=16, bias=True)
-    engine = enn.GPT(enn.GPTConfig(**config), rng=0, dtype=np.float64)
-    model = GPT(GPTConfig(**config, rotary=False)).double().eval()
+@pytest.mark.parametrize("rotary", [True, False])
+def test_loads_the_engine_gpt_state_dict_and_agrees_in_float64(rotary):
+    config = GPTConfig(vocab_size=17, block_size=10, n_layer=2, n_head=2, n_embd=16, bias=True,
+                       rotary=rotary)  # fmt: skip
+    engine = enn.GPT(config, rng=0, dtype=np.float64)
+    model = GPT(config).double().eval()
     state = {k: torch.from_numpy(v) for k, v in engine.state_dict().items()}
     assert set(state) == set(model.state_dict())  # nanoGPT's names, key for key
     model.load_state_dict(state)

@@ -14,7 +14,7 @@ from genailab.lm import UnknownCharacterError
 from genailab.lm.checkpoint import CheckpointError
 from genailab.lm.cli import add_lm_commands, run_lm_command
 from genailab.lm.sample import SamplingError, load
-from genailab.lm.train import train
+from genailab.lm.training import train
 
 
 def _parse(argv):
@@ -103,6 +103,8 @@ def test_cli_train_then_sample(tmp_path, capsys):
             "3",
             "--top-k",
             "5",
+            "--device",
+            "cpu",
         ]
     )
     assert run_lm_command(args) == 0
@@ -145,7 +147,9 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
     trained = genailab("lm", "train", "--preset", "tiny", "--out", out, "--max-iters", "30")
     assert trained.returncode == 0, trained.stderr
     assert trained.stdout.startswith("gpt on cats: 30 iters, val ")
-    sampled = genailab("lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40")
+    sampled = genailab(
+        "lm", "sample", out, "--prompt", "The cat", "--max-tokens", "40", "--device", "cpu"
+    )
     assert sampled.returncode == 0, sampled.stderr
     assert sampled.stdout == load(out).generate("The cat", max_tokens=40, seed=0) + "\n"
 
@@ -159,9 +163,27 @@ def test_genailab_lm_train_then_sample_end_to_end(tmp_path):
         (("lm", "train", "--model", "rnn"), "invalid choice: 'rnn'"),
         (("lm", "frobnicate"), "invalid choice: 'frobnicate'"),
         # inf once passed the check and crashed later converting the budget to steps
-        (("lm", "train", "--max-seconds", "inf"), "expected a finite number > 0, got 'inf'"),
-        (("lm", "sample", "x", "--max-tokens", "-1"), "expected an integer >= 0, got '-1'"),
+        (("lm", "train", "--max-seconds", "inf"), "a finite number in (0, 10000000], got 'inf'"),
+        (("lm", "train", "--max-iters", "-1"), "an integer in [0, 10000000], got '-1'"),
+        (("lm", "train", "--seed", "-1"), "an integer in [0, 4294967295], got '-1'"),
+        (("lm", "train", "--seed", str(2**32)), "an integer in [0, 4294967295], got '4294967296'"),
+        (("lm", "sample", "x", "--max-tokens", "-1"), "an integer in [0, 100000], got '-1'"),
+        (("lm", "sample", "x", "--max-tokens", "100001"), "in [0, 100000], got '100001'"),
+        (("lm", "sample", "x", "--temperature", "0"), "a finite number in (0, 100], got '0'"),
+        (("lm", "sample", "x", "--temperature", "nan"), "a finite number in (0, 100], got 'nan'"),
+        (("lm", "sample", "x", "--top-k", "0"), "an integer in [1, 1000000], got '0'"),
+        (("lm", "sample", "x", "--seed", "1.5"), "an integer in [0, 4294967295], got '1.5'"),
+        (("lm", "sample", "x", "--quiet"), "unrecognized arguments: --quiet"),
     ],
 )
 def test_genailab_lm_errors_are_one_line_with_exit_2(args, fragment):
     assert_one_line_error(genailab(*args), fragment)
+
+
+def test_shared_flags_have_the_same_names_and_defaults_as_run_and_synth():
+    train_args = _parse(["lm", "train"])
+    sample_args = _parse(["lm", "sample", "DIR"])
+    assert (train_args.device, sample_args.device) == ("auto", "auto")
+    assert sample_args.seed == 0 and train_args.seed is None  # None: 0, or the checkpoint's
+    assert train_args.out == "lm-out" and train_args.quiet is False
+    assert not hasattr(sample_args, "quiet")  # sampling prints the text alone: nothing to mute

@@ -176,7 +176,7 @@ def test_unknown_override_names_the_key_and_the_accepted_ones():
         ("lstm", dict(dropout=1.0), r"LSTMConfig.dropout must be a number in \[0.0, 1.0\)"),
         ("cnn", dict(n_layer="3"), "CNNConfig.n_layer must be an integer >= 1, got '3'"),
         ("bigram", dict(alpha=-1.0), r"BigramConfig.alpha must be a number in \[0.0, inf\)"),
-        ("gpt", dict(rotary="yes"), "GPTConfig.rotary must be True or False, got 'yes'"),
+        ("gpt", dict(rotary="yes"), "GPTConfig: rotary must be true or false, got 'yes'"),
     ],
 )
 def test_bad_setting_values_raise_one_line_config_errors(name, overrides, message):

@@ -99,10 +99,30 @@ def test_a_large_vocabulary_is_counted_not_printed():
 
 def test_decode_rejects_ids_outside_the_vocabulary():
     tok = CharTokenizer("abc")
-    with pytest.raises(TokenizerError, match=r"token ids -1, 3, 7 are outside .* 3 characters"):
+    with pytest.raises(TokenizerError) as e:
         tok.decode([0, 3, -1, 7, 3])
+    assert str(e.value) == "token ids -1, 3, 7 are outside the vocabulary of 3 tokens (ids 0 to 2)"
     with pytest.raises(TokenizerError, match="must be integers, not float64"):
         tok.decode([0.0, 1.0])
+    assert tok.decode([]) == "" and tok.decode(np.array([[2], [0]])) == "ca"
+
+
+@pytest.mark.parametrize("ids", [[0, 300, -2, 300], [[1, 2], [999, 3]], [1.5], [2**40]])
+def test_both_tokenizers_refuse_bad_ids_with_the_same_line(ids):
+    """One check (genailab.lm.tokenizers.check_token_ids) behind both decoders."""
+    char = CharTokenizer("".join(chr(c) for c in range(32, 32 + 257)))  # 257 tokens, like bpe
+    bpe = BPETokenizer([(97, 98)])
+    assert char.vocab_size == bpe.vocab_size == 257
+    messages = []
+    for tok in (char, bpe):
+        with pytest.raises(TokenizerError) as e:
+            tok.decode(ids)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1] and "\n" not in messages[0]
+    if not isinstance(ids[0], float):
+        with pytest.raises(TokenizerError) as e:
+            bpe.token_bytes(np.ravel(ids)[np.ravel(ids) >= 257][0])
+        assert "outside the vocabulary of 257 tokens (ids 0 to 256)" in str(e.value)
 
 
 def test_to_dict_round_trips_through_json(tok, cats):

@@ -18,8 +18,9 @@ from genailab.errors import ConfigError, UnknownNameError
 from genailab.lm import CharTokenizer, load, load_corpus
 from genailab.lm.checkpoint import CheckpointError, load_checkpoint
 from genailab.lm.models import build_model
-from genailab.lm.train import _optimizer, get_batch, train
 from genailab.lm.train_config import PRESETS, make_config
+from genailab.lm.train_loop import get_batch, make_optimizer
+from genailab.lm.training import train
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -36,7 +37,7 @@ def test_get_batch_windows_are_slices_of_the_data_and_targets_shift_by_one():
 
 def test_weight_decay_applies_to_two_dimensional_weights_only():
     model = build_model("gpt", 10, n_layer=1, n_head=2, n_embd=8, block_size=8)
-    opt = _optimizer(model, make_config("tiny"), torch.device("cpu"))
+    opt = make_optimizer(model, make_config("tiny"), torch.device("cpu"))
     decay, no_decay = opt.param_groups
     assert decay["weight_decay"] == PRESETS["tiny"].weight_decay > 0
     assert no_decay["weight_decay"] == 0.0
@@ -152,16 +153,17 @@ def test_bad_arguments_are_named(tmp_path):
 CHILD = """
 import os, signal, sys
 import importlib
-T = importlib.import_module("genailab.lm.train")  # the module (genailab.lm.train: the function)
+T = importlib.import_module("genailab.lm.training")
+L = importlib.import_module("genailab.lm.train_loop")
 calls = 0
-real = T.get_batch
+real = L.get_batch
 def get_batch(*args, **kwargs):  # SIGKILL ourselves mid-run: no cleanup, no finally
     global calls
     calls += 1
     if calls == {kill_at}:
         os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
-T.get_batch = get_batch
+L.get_batch = get_batch
 T.train({corpus!r}, "gpt", preset="tiny", out=sys.argv[1], max_iters=90, seed=2,
         overrides={{"eval_interval": 10, "dropout": 0.1}})
 """
@@ -206,7 +208,7 @@ def test_resume_refuses_another_corpus_or_model(tmp_path):
         CheckpointError, match=r"it was trained on corpus .*other.txt.*not on 'cats'"
     ):
         train("cats", None, out=tmp_path / "run", resume=True)
-    with pytest.raises(CheckpointError, match="it holds a 'gpt' model, not 'lstm'"):
+    with pytest.raises(ConfigError, match="--model lstm differs from its model gpt"):
         train(str(other), "lstm", out=tmp_path / "run", resume=True)
     with pytest.raises(CheckpointError, match="does not exist"):
         train("cats", out=tmp_path / "nothing", resume=True)
@@ -225,7 +227,8 @@ def test_engine_backend_trains_the_gpt_and_torch_reads_its_checkpoint(tmp_path):
     assert summary["backend"] == "engine" and summary["iters"] == 60
     assert summary["val_loss"] < summary["history"][0]["val_loss"] - 0.5
     ckpt = load_checkpoint(tmp_path)
-    config = {k: v for k, v in ckpt["model_config"].items() if k not in ("model", "rotary")}
+    config = {k: v for k, v in ckpt["model_config"].items() if k != "model"}
+    assert config["rotary"] is True  # the tiny preset's rotary positions, built by the engine
     engine = GPT(GPTConfig(**config))
     engine.load_state_dict({k: v.numpy() for k, v in ckpt["model"].items()})
     lm = load(tmp_path)  # the torch GPT with the engine's weights
@@ -244,12 +247,13 @@ def test_engine_backend_trains_the_gpt_and_torch_reads_its_checkpoint(tmp_path):
 DDP_CHILD = """
 import importlib, sys
 import torch
-T = importlib.import_module("genailab.lm.train")
-finish = T._Run._finish
+T = importlib.import_module("genailab.lm.training")
+L = importlib.import_module("genailab.lm.train_loop")
+finish = L.TorchRun._finish
 def keep_weights(self, *args):  # every rank saves what it ended with
     torch.save(self.model.state_dict(), f"{sys.argv[1]}/rank{self.rank}.pt")
     return finish(self, *args)
-T._Run._finish = keep_weights
+L.TorchRun._finish = keep_weights
 T.train("cats", "gpt", preset="tiny", out=sys.argv[1], max_iters=20, overrides={"batch_size": 4})
 """
 
@@ -318,3 +322,30 @@ def test_a_time_budget_fits_the_schedule_to_it(tmp_path, monkeypatch):
     assert summary["stopped"] == "max_seconds" and summary["iters"] > 50
     assert rates[-1] < cfg["min_lr"] + 0.1 * (cfg["lr"] - cfg["min_lr"])
     assert max(rates) == pytest.approx(cfg["lr"], rel=0.01)
+
+
+def test_genailab_lm_train_is_the_function_whatever_was_imported_first():
+    import importlib
+
+    importlib.import_module("genailab.lm.training")  # the module has its own name
+    importlib.import_module("genailab.lm.train_loop")
+    from genailab.lm import train as train_function
+
+    assert callable(train_function) and train_function is train
+
+
+def test_the_initial_weights_are_the_first_draws_after_the_seed(tmp_path):
+    """train() seeds torch and builds the model once: the same seed and config outside give
+    the same initial weights (it once built a throwaway default model first)."""
+    first = {}
+
+    def keep(snapshot):
+        if snapshot.iter == 0:
+            first.update({k: v.clone() for k, v in snapshot.model.state_dict().items()})
+
+    summary = train("cats", "mlp", preset="tiny", out=tmp_path, max_iters=1, seed=7, on_eval=keep)
+    from genailab.lm.models import model_from_config
+
+    torch.manual_seed(7)
+    twin = model_from_config(summary["model_config"])
+    assert all(torch.equal(first[k], v) for k, v in twin.state_dict().items())

@@ -44,6 +44,8 @@ __all__ = [
     "max_pool2d",
     "mse",
     "relu",
+    "rotary_angles",
+    "rotary_embedding",
     "scaled_dot_product_attention",
     "sigmoid",
     "softmax",
@@ -813,6 +815,62 @@ def max_pool2d(
 # ============================================================================================
 # Attention
 # ============================================================================================
+
+
+def rotary_angles(
+    head_size: int, positions: int, base: float = 10000.0, dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    """``cos`` and ``sin`` of the rotary angles ``m theta_i``, each ``(positions, head_size/2)``.
+
+    ``theta_i = base^(-2i / head_size)`` (Su et al., RoFormer, 2021); the angles are computed
+    in float64 and only then cast, so every dtype holds the same rounded values.
+
+    Examples
+    --------
+    >>> cos, sin = rotary_angles(4, 3, base=100.0, dtype=np.float64)
+    >>> cos.shape, float(sin[1, 1])  # position 1, pair 1: sin(100^(-1/2))
+    ((3, 2), 0.09983341664682815)
+    """
+    if head_size % 2:
+        raise ValueError(f"rotary_angles: head_size must be even, got {head_size}")
+    theta = base ** (-np.arange(0, head_size, 2, dtype=np.float64) / head_size)  # (hs/2,)
+    angle = np.outer(np.arange(positions, dtype=np.float64), theta)  # (T, hs/2)
+    return np.cos(angle).astype(dtype), np.sin(angle).astype(dtype)
+
+
+def rotary_embedding(x: Tensor, cos: np.ndarray, sin: np.ndarray) -> Tensor:
+    """Rotate each channel pair ``(x_2i, x_2i+1)`` at position m by the angle ``m theta_i``.
+
+    ``x`` is ``(..., T, hs)`` (queries or keys, heads on a leading axis), ``cos`` and ``sin``
+    are ``(T, hs/2)`` from :func:`rotary_angles`. A rotation is orthogonal, so the backward
+    is the rotation by the opposite angle.
+
+    Examples
+    --------
+    >>> cos, sin = rotary_angles(2, 2, dtype=np.float64)
+    >>> rotary_embedding(Tensor(np.array([[1.0, 0.0], [1.0, 0.0]])), cos, sin).data.round(4)
+    array([[1.    , 0.    ],
+           [0.5403, 0.8415]])
+    """
+    xd = x.data
+    if xd.ndim < 2 or xd.shape[-1] % 2 or cos.shape != (xd.shape[-2], xd.shape[-1] // 2):
+        raise ValueError(
+            f"rotary_embedding: x of shape {xd.shape} needs cos and sin of shape (T, hs/2) "
+            f"with an even hs; got {cos.shape}"
+        )
+    x0, x1 = xd[..., 0::2], xd[..., 1::2]  # (..., T, hs/2) the two halves of every pair
+    out = np.empty_like(xd)
+    out[..., 0::2] = x0 * cos - x1 * sin  # [cos -sin] [x0]
+    out[..., 1::2] = x0 * sin + x1 * cos  # [sin  cos] [x1]
+
+    def _backward(g):  # R(-angle) g: the transpose of the rotation
+        g0, g1 = g[..., 0::2], g[..., 1::2]
+        gx = np.empty_like(g)
+        gx[..., 0::2] = g0 * cos + g1 * sin
+        gx[..., 1::2] = g1 * cos - g0 * sin
+        return (gx,)
+
+    return _make(out, (x,), _backward)
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, causal: bool = True) -> Tensor:

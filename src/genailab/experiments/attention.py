@@ -24,8 +24,20 @@ from typing import Any
 
 import numpy as np
 
+from genailab.experiments._lm_training import (
+    LMTraining,
+    batch_size_setting,
+    block_size_setting,
+    dropout_setting,
+    eval_iters_setting,
+    gpt_sizes,
+    iters_setting,
+    train_arguments,
+    training_memory_bytes,
+)
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -42,23 +54,21 @@ BAR, TRUE, MARK = PALETTE[0], PALETTE[2], PALETTE[3]
     order=8,
 )
 @dataclass
-class Config:
-    corpus: str = "cats"  # a shipped corpus name or a text file
-    line: str = DEFAULT_LINE  # what the model reads, after a newline (the start of a line)
-    n_layer: int = 3
-    n_head: int = 4
-    n_embd: int = 64
-    block_size: int = 48
-    batch_size: int = 32
-    iters: int = 1200  # optimization steps
-    lr: float = 3e-3  # peak learning rate (cosine decay to lr / 10)
-    dropout: float = 0.1
-    snapshots: int = 20  # evaluations during training, one frame each
-    eval_iters: int = 8  # batches per split in each evaluation
-    top_k: int = 5  # guesses shown in each bar chart of the lens
-    hold: int = 4  # frames each head stays on screen in the sweep
-    threads: int = 1  # torch threads for training (a second thread gains little here)
-    seed: int = 0
+class Config(LMTraining):
+    iters: int = iters_setting(1200)
+    batch_size: int = batch_size_setting(32)
+    block_size: int = block_size_setting(48)
+    dropout: float = dropout_setting(0.1)
+    eval_iters: int = eval_iters_setting(8)
+    line: str = setting(
+        DEFAULT_LINE, help="what the model reads, after a newline (the start of a line)"
+    )
+    n_layer: int = setting(3, help="transformer blocks of the GPT", ge=1, le=24)
+    n_head: int = setting(4, help="attention heads per block: one map each", ge=1, le=32)
+    n_embd: int = setting(64, help="width of the GPT (a multiple of n_head)", ge=2, le=1024)
+    snapshots: int = setting(20, help="evaluations during training, one frame each", ge=1, le=1000)
+    top_k: int = setting(5, help="guesses shown in each bar chart of the lens", ge=1, le=20)
+    hold: int = setting(4, help="frames each head stays on screen in the sweep", ge=1, le=100)
     QUICK = dict(
         line="A cat who went",
         n_layer=2,
@@ -71,34 +81,14 @@ class Config:
         snapshots=3,
         eval_iters=2,
         hold=1,
-        threads=1,
     )
 
     def __post_init__(self) -> None:
-        for key, low in (
-            ("n_layer", 1),
-            ("n_head", 1),
-            ("n_embd", 2),
-            ("block_size", 2),
-            ("batch_size", 1),
-            ("iters", 1),
-            ("snapshots", 1),
-            ("eval_iters", 1),
-            ("top_k", 1),
-            ("hold", 1),
-            ("threads", 0),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
         if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
             raise ValueError(
                 f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head}) with an "
                 "even head size (rotary positions rotate pairs of channels)"
             )
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.line:
             raise ValueError("line must not be empty")
         if len(self.line) + 1 > self.block_size:
@@ -122,39 +112,21 @@ def _train_text(corpus: str) -> str:
 
 
 def train_settings(cfg: Config) -> dict[str, Any]:
-    """The arguments of :func:`genailab.lm.train` for this experiment (all but ``out``).
+    """The arguments of :func:`genailab.lm.train` for this experiment (all but ``out``): the
+    shared rules of :func:`~genailab.experiments._lm_training.train_arguments`, evaluated
+    ``snapshots`` times."""
+    sizes = gpt_sizes(cfg.n_layer, cfg.n_head, cfg.n_embd)
+    return train_arguments(cfg, "gpt", sizes, max(1, cfg.iters // cfg.snapshots))
 
-    Every training knob the video depends on is pinned here, so the preset's defaults may
-    change without changing the video.
-    """
-    overrides = {
-        "n_layer": cfg.n_layer,
-        "n_head": cfg.n_head,
-        "n_embd": cfg.n_embd,
-        "rotary": True,
-        "dropout": cfg.dropout,
-        "block_size": cfg.block_size,
-        "batch_size": cfg.batch_size,
-        "lr": cfg.lr,
-        "min_lr": cfg.lr / 10,
-        "warmup_iters": min(100, cfg.iters // 10),
-        "weight_decay": 0.1,
-        "beta1": 0.9,
-        "beta2": 0.99,
-        "grad_clip": 1.0,
-        "eval_interval": max(1, cfg.iters // cfg.snapshots),
-        "eval_iters": cfg.eval_iters,
-        "threads": cfg.threads,
-    }
-    return dict(
-        corpus=cfg.corpus,
-        model="gpt",
-        preset="cpu",
-        max_iters=cfg.iters,
-        overrides=overrides,
-        seed=cfg.seed,
-        progress=False,
-    )
+
+def memory_bytes(cfg: Config) -> int:
+    """The training, and every snapshot's attention maps (L, H, T, T) and logit lens
+    (L+1, T, V) in float32 that the frames hold."""
+    T = len(cfg.line) + 1
+    V = len(set(_train_text(cfg.corpus)))
+    per_snapshot = 4 * (cfg.n_layer * cfg.n_head * T * T + (cfg.n_layer + 1) * T * V)
+    training = training_memory_bytes(cfg, "gpt", gpt_sizes(cfg.n_layer, cfg.n_head, cfg.n_embd))
+    return training + (cfg.snapshots + 2) * per_snapshot
 
 
 def reading(cfg: Config) -> tuple[str, str | None]:

@@ -24,8 +24,22 @@ from typing import Any
 
 import numpy as np
 
+from genailab.experiments._lm_training import (
+    MAX_ITERS,
+    LMTraining,
+    batch_size_setting,
+    block_size_setting,
+    dropout_setting,
+    eval_iters_setting,
+    gpt_sizes,
+    iters_setting,
+    lr_setting,
+    train_arguments,
+    training_memory_bytes,
+)
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import setting
 from genailab.video import Canvas, freeze_background
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -48,27 +62,36 @@ WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")  # a word: letters, with inner apostrop
     fps=30,  # = FPS, the rate the frame timing below counts in
 )
 @dataclass
-class Config:
-    corpus: str = "cats"  # a shipped corpus name or the path of a UTF-8 text file
-    prompt: str = "The cat "
-    temperature: float = 0.8
-    max_tokens: int = 320  # characters sampled after the prompt at every checkpoint
-    iters: int = 900  # optimization steps
-    eval_interval: int = 75  # steps between checkpoints (an evaluation and a poem each)
-    eval_iters: int = 10  # batches of each split per evaluation
-    n_layer: int = 3
-    n_head: int = 4
-    n_embd: int = 128
-    block_size: int = 128  # context, in characters
-    batch_size: int = 8
-    lr: float = 5e-3  # peak of the schedule (warm-up, then cosine down to lr / 10)
-    dropout: float = 0.1  # 40 KB of text: without it the model soon memorises
-    threads: int = 0  # torch threads for the run (0: torch's default)
-    hold_s: float = 1.0  # seconds each intermediate poem stays on screen
-    fade_s: float = 0.2  # seconds of each fade, out of one poem and into the next
-    typing_chars_per_s: float = 60.0  # the last poem is typed out (the first, 3 times faster)
-    final_hold_s: float = 3.0  # seconds the last poem stays after it is typed
-    seed: int = 0  # the initial weights, the batches and the sampling of every poem
+class Config(LMTraining):
+    iters: int = iters_setting(900)
+    batch_size: int = batch_size_setting(8)
+    block_size: int = block_size_setting(128)
+    lr: float = lr_setting(5e-3)
+    dropout: float = dropout_setting(0.1)  # 40 KB of text: without it the model soon memorises
+    eval_iters: int = eval_iters_setting(10)
+    prompt: str = setting("The cat ", help="the start of every poem")
+    temperature: float = setting(
+        0.8, help="sampling temperature: below 1 safer, above 1 wilder, 0 greedy", ge=0, le=10
+    )
+    max_tokens: int = setting(
+        320, help="characters written after the prompt at every checkpoint", ge=1, le=2000
+    )
+    eval_interval: int = setting(
+        75, help="steps between checkpoints: an evaluation and a poem each", ge=10, le=MAX_ITERS
+    )
+    n_layer: int = setting(3, help="transformer blocks of the GPT", ge=1, le=24)
+    n_head: int = setting(4, help="attention heads per block", ge=1, le=32)
+    n_embd: int = setting(128, help="width of the GPT (a multiple of n_head)", ge=2, le=1024)
+    hold_s: float = setting(1.0, help="seconds each intermediate poem stays on screen", ge=0, le=10)
+    fade_s: float = setting(
+        0.2, help="seconds of each fade, out of one poem and into the next", ge=0, le=5
+    )
+    typing_chars_per_s: float = setting(
+        60.0, help="typing speed of the last poem (the first is 3 times faster)", ge=10, le=10_000
+    )
+    final_hold_s: float = setting(
+        3.0, help="seconds the last poem stays after it is typed", ge=0, le=60
+    )
     QUICK = dict(
         iters=60,
         eval_interval=20,
@@ -80,7 +103,6 @@ class Config:
         batch_size=8,
         max_tokens=160,
         dropout=0.0,
-        threads=1,
         hold_s=0.1,
         fade_s=0.07,
         typing_chars_per_s=600.0,
@@ -88,55 +110,32 @@ class Config:
     )
 
     def __post_init__(self) -> None:
-        for key, low in (
-            ("max_tokens", 1),
-            ("iters", 1),
-            ("eval_interval", 1),
-            ("eval_iters", 1),
-            ("n_layer", 1),
-            ("n_head", 1),
-            ("n_embd", 1),
-            ("block_size", 2),
-            ("batch_size", 1),
-            ("threads", 0),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
-        for key in ("lr", "typing_chars_per_s"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)}")
-        for key in ("temperature", "hold_s", "fade_s", "final_hold_s"):
-            if not getattr(self, key) >= 0:
-                raise ValueError(f"{key} must be at least 0, got {getattr(self, key)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
+            raise ValueError(
+                f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head}) with an "
+                "even head size (rotary positions rotate pairs of channels)"
+            )
 
 
 def training_overrides(cfg: Config) -> dict[str, Any]:
-    """The :class:`genailab.lm.TrainConfig` fields of the run: every one the result depends on,
-    so that a change to the presets of ``genailab.lm`` does not change the video."""
-    return {
-        "model": "gpt",
-        "n_layer": cfg.n_layer,
-        "n_head": cfg.n_head,
-        "n_embd": cfg.n_embd,
-        "block_size": cfg.block_size,
-        "batch_size": cfg.batch_size,
-        "lr": cfg.lr,
-        "min_lr": cfg.lr / 10,
-        "warmup_iters": min(50, cfg.iters // 10),
-        "weight_decay": 0.1,
-        "beta1": 0.9,
-        "beta2": 0.99,
-        "grad_clip": 1.0,
-        "dropout": cfg.dropout,
-        "rotary": True,
-        "eval_interval": cfg.eval_interval,
-        "eval_iters": cfg.eval_iters,
-        "threads": cfg.threads,
-    }
+    """The :class:`genailab.lm.TrainConfig` fields of the run: every one the result depends on
+    (the shared rules of :func:`~genailab.experiments._lm_training.train_arguments`), so that
+    a change to the presets of ``genailab.lm`` does not change the video."""
+    return train_settings(cfg)["overrides"]
+
+
+def train_settings(cfg: Config) -> dict[str, Any]:
+    """The arguments of :func:`genailab.lm.train` for this experiment (all but ``out``)."""
+    sizes = gpt_sizes(cfg.n_layer, cfg.n_head, cfg.n_embd)
+    return train_arguments(cfg, "gpt", sizes, cfg.eval_interval)
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The training; the frames hold only short texts and loss curves beside it."""
+    evaluations = math.ceil(cfg.iters / cfg.eval_interval) + 1
+    poems = evaluations * 4 * 2 * (len(cfg.prompt) + cfg.max_tokens)  # poem and page, 4 B/char
+    sizes = gpt_sizes(cfg.n_layer, cfg.n_head, cfg.n_embd)
+    return training_memory_bytes(cfg, "gpt", sizes) + poems + 8 * 4 * evaluations**2
 
 
 # ------------------------------------------------------------------------------- words
@@ -260,17 +259,7 @@ def _train(cfg: Config, vocabulary: set[str]) -> tuple[list[dict[str, Any]], dic
         checkpoints.append({"iter": snapshot.iter, "poem": poem, "real": real, "words": words})
 
     with tempfile.TemporaryDirectory() as out:
-        summary = train(
-            cfg.corpus,
-            "gpt",
-            preset="cpu",
-            max_iters=cfg.iters,
-            out=out,
-            overrides=training_overrides(cfg),
-            seed=cfg.seed,
-            progress=False,
-            on_eval=on_eval,
-        )
+        summary = train(out=out, on_eval=on_eval, **train_settings(cfg))
     return checkpoints, summary
 
 

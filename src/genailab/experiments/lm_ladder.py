@@ -8,11 +8,11 @@ counts which character follows which, once: a flat line, and a jumble of plausib
 MLP (Bengio et al. 2003) sees the last 8 characters, enough for short words, the biggest step
 of the ladder. The dilated CNN (WaveNet), the LSTM and the GPT see the whole window and finish
 within a few hundredths of each other, ahead of the MLP; which of the three wins depends on the
-seed (here the LSTM). At this scale the text, not the context, is the limit: 40 KB of poems is
-little, and every network fits its training text better than the held-out text (the two loss
-columns of the table). The LSTM's built-in focus on the recent past suits characters and small
-data; a transformer's lead grows with far more text and bigger models (Kaplan et al. 2020),
-the scale at which real GPTs train.
+seed (here the GPT, by less than a hundredth). At this scale the text, not the context, is the
+limit: 40 KB of poems is little, and every network fits its training text better than the
+held-out text (the two loss columns of the table). The LSTM's built-in focus on the recent past
+suits characters and small data, which is why it keeps up; a transformer's lead grows with far
+more text and bigger models (Kaplan et al. 2020), the scale at which real GPTs train.
 """
 
 from __future__ import annotations
@@ -25,8 +25,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from genailab.experiments._lm_training import (
+    MAX_ITERS,
+    LMTraining,
+    train_arguments,
+    training_memory_bytes,
+)
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
+from genailab.settings import setting
 from genailab.video import Canvas
 from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
 
@@ -67,24 +74,22 @@ SIZES: dict[str, dict[str, dict[str, int]]] = {
     order=7,
 )
 @dataclass
-class Config:
-    corpus: str = "cats"  # a shipped corpus name or a text file
-    sizes: Literal["small", "tiny"] = "small"  # the model sizes of SIZES
-    steps: int = 600  # optimization steps of every trained model
-    batch_size: int = 16
-    block_size: int = 64  # context window of every model (and of the evaluation windows)
-    lr: float = 3e-3  # peak learning rate (cosine decay to lr / 10)
-    eval_interval: int = 12  # steps between evaluations: one frame each
-    eval_iters: int = 4  # batches per split in each evaluation
-    prompt: str = "The cat"
-    sample_chars: int = 42  # characters sampled after the prompt
-    temperature: float = 0.8
-    hold: int = 18  # extra frames that hold the final table
-    threads: int = 1  # torch threads for training (a second one mostly spins on 2 shared cores)
-    seed: int = 0
+class Config(LMTraining):
+    sizes: Literal["small", "tiny"] = setting("small", help="the model sizes of every rung (SIZES)")
+    eval_interval: int = setting(
+        12, help="steps between evaluations: one frame each", ge=1, le=MAX_ITERS
+    )
+    prompt: str = setting("The cat", help="the start of every sampled line (one line)")
+    sample_chars: int = setting(
+        42, help="characters each model writes after the prompt, at every frame", ge=1, le=1000
+    )
+    temperature: float = setting(
+        0.8, help="sampling temperature: below 1 safer, above 1 wilder, 0 greedy", ge=0, le=10
+    )
+    hold: int = setting(18, help="extra frames that hold the final table", ge=0, le=600)
     QUICK = dict(
         sizes="tiny",
-        steps=40,
+        iters=40,
         lr=0.01,
         batch_size=8,
         block_size=16,
@@ -92,26 +97,9 @@ class Config:
         eval_iters=2,
         sample_chars=24,
         hold=2,
-        threads=1,
     )
 
     def __post_init__(self) -> None:
-        for key, low in (
-            ("steps", 1),
-            ("batch_size", 1),
-            ("block_size", 2),
-            ("eval_interval", 1),
-            ("eval_iters", 1),
-            ("sample_chars", 1),
-            ("hold", 0),
-            ("threads", 0),
-        ):
-            if getattr(self, key) < low:
-                raise ValueError(f"{key} must be at least {low}, got {getattr(self, key)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if not self.temperature >= 0:
-            raise ValueError(f"temperature must be at least 0, got {self.temperature}")
         if not self.prompt:
             raise ValueError("prompt must not be empty")
         if "\n" in self.prompt:
@@ -125,37 +113,19 @@ class Config:
 def train_settings(cfg: Config, model: str) -> dict[str, Any]:
     """The arguments of :func:`genailab.lm.train` for one rung of the ladder (all but ``out``).
 
-    Every knob the comparison depends on is pinned here and is the same for every model but
-    the model's own sizes: the steps, the batches, the schedule and the evaluation windows.
+    The same for every rung but the model's own sizes: the steps, the batches, the schedule
+    and the evaluation windows (:func:`~genailab.experiments._lm_training.train_arguments`).
     """
-    overrides = {
-        **SIZES[cfg.sizes][model],
-        "block_size": cfg.block_size,
-        "batch_size": cfg.batch_size,
-        "lr": cfg.lr,
-        "min_lr": cfg.lr / 10,
-        "warmup_iters": min(50, cfg.steps // 10),
-        "weight_decay": 0.1,
-        "beta1": 0.9,
-        "beta2": 0.99,
-        "grad_clip": 1.0,
-        "dropout": 0.0,
-        "eval_interval": cfg.eval_interval,
-        "eval_iters": cfg.eval_iters,
-        "threads": cfg.threads,
-    }
-    if model == "gpt":
-        overrides["rotary"] = True
-    return dict(
-        corpus=cfg.corpus,
-        model=model,
-        preset="cpu",
-        max_iters=cfg.steps,
-        overrides=overrides,
-        seed=cfg.seed,
-        progress=False,
-        device="cpu",
-    )
+    return train_arguments(cfg, model, SIZES[cfg.sizes][model], cfg.eval_interval)
+
+
+def memory_bytes(cfg: Config) -> int:
+    """The largest rung's training (the rungs train one after another), and the frames' loss
+    tables (each frame holds views of them) and sampled lines, small beside it."""
+    training = max(training_memory_bytes(cfg, model, SIZES[cfg.sizes][model]) for model in LADDER)
+    evaluations = len(evaluation_steps(cfg))
+    line = 4 * (len(cfg.prompt) + 3 * cfg.sample_chars)  # a str of up to 4 bytes a character
+    return training + len(LADDER) * evaluations * (8 * 3 + line)
 
 
 def sample_line(snapshot: Any, cfg: Config) -> str:
@@ -169,8 +139,8 @@ def sample_line(snapshot: Any, cfg: Config) -> str:
 
 def evaluation_steps(cfg: Config) -> list[int]:
     """The steps at which every trained model is evaluated: each ``eval_interval``, and the end."""
-    steps = list(range(0, cfg.steps + 1, cfg.eval_interval))
-    return steps if steps[-1] == cfg.steps else [*steps, cfg.steps]
+    steps = list(range(0, cfg.iters + 1, cfg.eval_interval))
+    return steps if steps[-1] == cfg.iters else [*steps, cfg.iters]
 
 
 def frame_count(cfg: Config) -> int:
@@ -232,7 +202,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
     speed = np.array([s["tokens_per_s"] for s in summaries], dtype=float)  # (M,)
     uniform = math.log(summaries[0]["vocab_size"])
     labels = {f"label_{model}": _reach(cfg, model) for model in LADDER}
-    common = {"steps": str(cfg.steps), "uniform": repr(uniform), "prompt": cfg.prompt, **labels}
+    common = {"steps": str(cfg.iters), "uniform": repr(uniform), "prompt": cfg.prompt, **labels}
 
     for k, step in enumerate(steps):
         final = k == K - 1

@@ -11,10 +11,13 @@
 - :mod:`~genailab.lm.models`: the models (:data:`MODELS`: bigram, mlp, cnn, lstm, gpt), one
   interface, ids ``(B, T)`` -> next-token logits ``(B, T, V)``; :func:`build_model`,
   :func:`model_from_config`; :func:`resolve_device` (:mod:`~genailab.device`) picks the device.
-- :mod:`~genailab.lm.train`: :func:`train` trains a model (:data:`PRESETS` of
-  :class:`TrainConfig`), with checkpoints (:mod:`~genailab.lm.checkpoint`) and resume;
-  :func:`load` (:mod:`~genailab.lm.sample`) rebuilds a run as a :class:`TrainedModel`, whose
-  ``generate`` writes text.
+- :mod:`~genailab.lm.training`: :func:`train` trains a model (:data:`PRESETS` of
+  :class:`TrainConfig` in :mod:`~genailab.lm.train_config`), checking every argument and the
+  memory it needs (:mod:`~genailab.lm.train_memory`) first, then running the loop of
+  :mod:`~genailab.lm.train_loop` (or :mod:`~genailab.lm.train_engine`, on the numpy engine),
+  with checkpoints (:mod:`~genailab.lm.checkpoint`) and resume; :func:`load`
+  (:mod:`~genailab.lm.sample`) rebuilds a run as a :class:`TrainedModel`, whose ``generate``
+  writes text. ``genailab.lm.train`` is the function; its module is ``training``.
 - :mod:`~genailab.lm.inspect`: :func:`attention_maps` (every layer's and head's causal
   attention weights) and :func:`logit_lens` (the next-token prediction read after every
   block) look inside a trained :class:`GPT`.
@@ -51,7 +54,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "sample": ["SamplingError", "TrainedModel", "load"],
         "tokenizer": ["CharTokenizer", "TokenizerError", "UnknownCharacterError"],
         "tokenizers": ["tokenizer_from_dict"],
-        "train": ["train"],
+        "training": ["train"],
         "train_config": ["PRESETS", "TrainConfig"],
     },
 )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from genailab.lm.tokenizer import TokenizerError
+from genailab.lm.tokenizers import TokenizerError, check_token_ids
 
 N_BYTES = 256
 
@@ -103,10 +103,7 @@ class BPETokenizer:
 
     def token_bytes(self, token: int) -> bytes:
         """The bytes that token id ``token`` stands for."""
-        if not 0 <= int(token) < self.vocab_size:
-            raise TokenizerError(
-                f"token id {token} is outside the vocabulary (ids 0 to {self.vocab_size - 1})"
-            )
+        (token,) = check_token_ids([token], self.vocab_size)
         return self._bytes[int(token)]
 
     def encode(self, text: str) -> np.ndarray:
@@ -129,18 +126,7 @@ class BPETokenizer:
         Only a sampled sequence can cut a multi-byte character in half; the output of
         :meth:`encode` always decodes to the exact text.
         """
-        ids = np.asarray(ids).reshape(-1)
-        if ids.size == 0:
-            return ""
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TokenizerError(f"token ids must be integers, not {ids.dtype}")
-        bad = (ids < 0) | (ids >= self.vocab_size)
-        if bad.any():
-            shown = ", ".join(str(int(i)) for i in np.unique(ids[bad])[:10])
-            raise TokenizerError(
-                f"token ids {shown} are outside the vocabulary of {self.vocab_size} tokens "
-                f"(ids 0 to {self.vocab_size - 1})"
-            )
+        ids = check_token_ids(ids, self.vocab_size)
         return b"".join(self._bytes[i] for i in ids.tolist()).decode("utf-8", errors="replace")
 
     def to_dict(self) -> dict[str, Any]:

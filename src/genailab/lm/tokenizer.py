@@ -16,13 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from genailab.errors import GenailabError
+from genailab.lm.tokenizers import MAX_SHOWN, TokenizerError, check_token_ids
 
-MAX_SHOWN = 10  # unknown characters named in an error message
-
-
-class TokenizerError(GenailabError, ValueError):
-    """A vocabulary, a token id or a saved tokenizer that cannot be used."""
+__all__ = ["CharTokenizer", "TokenizerError", "UnknownCharacterError"]
 
 
 class UnknownCharacterError(TokenizerError):
@@ -110,18 +106,7 @@ class CharTokenizer:
         >>> CharTokenizer("abc").decode([2, 0, 1])
         'cab'
         """
-        ids = np.asarray(ids).reshape(-1)
-        if ids.size == 0:
-            return ""
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise TokenizerError(f"token ids must be integers, not {ids.dtype}")
-        bad = (ids < 0) | (ids >= self.vocab_size)
-        if bad.any():
-            shown = ", ".join(str(int(i)) for i in np.unique(ids[bad])[:MAX_SHOWN])
-            raise TokenizerError(
-                f"token ids {shown} are outside the vocabulary of {self.vocab_size} characters "
-                f"(ids 0 to {self.vocab_size - 1})"
-            )
+        ids = check_token_ids(ids, self.vocab_size)
         return self._codes[ids].astype("<u4").tobytes().decode("utf-32-le")
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,14 +2,18 @@
 
 The transformer is Vaswani et al., "Attention Is All You Need" (NeurIPS 2017), decoder only;
 the model is GPT-2, Radford et al., "Language Models are Unsupervised Multitask Learners"
-(OpenAI, 2019): learned token and position embeddings, pre-LN residual blocks (LayerNorm before
-attention and before the MLP, one more at the end), GELU (tanh form) and an output head that
-shares the token embedding's weights. The layout, the names and the initialization follow
-Karpathy's nanoGPT ``model.py`` (https://github.com/karpathy/nanoGPT), so a torch nanoGPT's
-``state_dict`` loads here key for key, and ours into it::
+(OpenAI, 2019): token embeddings, pre-LN residual blocks (LayerNorm before attention and
+before the MLP, one more at the end), GELU (tanh form) and an output head that shares the
+token embedding's weights. Positions are either rotary (``rotary=True``, the default; Su et
+al., "RoFormer", arXiv:2104.09864, 2021: each channel pair of a query or key at position m is
+rotated by ``m theta_i``, see :func:`~genailab.engine.functional.rotary_embedding`) or GPT-2's
+learned table ``wpe``. The layout, the names and the initialization follow Karpathy's nanoGPT
+``model.py`` (https://github.com/karpathy/nanoGPT), so a torch nanoGPT's ``state_dict`` loads
+here key for key (with ``rotary=False``), and so does that of genailab's torch GPT
+(:class:`genailab.lm.models.GPT`, the same model with the same :class:`GPTConfig`)::
 
     transformer.wte.weight              (V, C)       token embedding (= lm_head.weight)
-    transformer.wpe.weight              (block, C)   position embedding
+    transformer.wpe.weight              (block, C)   position embedding (rotary=False only)
     transformer.h.{i}.ln_1.weight/bias  (C,)         LayerNorm before attention
     transformer.h.{i}.attn.c_attn.*     (3C, C)      q, k, v projections stacked, (3C,) bias
     transformer.h.{i}.attn.c_proj.*     (C, C)       attention output projection
@@ -19,12 +23,12 @@ Karpathy's nanoGPT ``model.py`` (https://github.com/karpathy/nanoGPT), so a torc
     transformer.ln_f.weight/bias        (C,)         final LayerNorm
     lm_head.weight                      (V, C)       tied: the same array as wte
 
-Weights are ``(out, in)`` as in ``torch.nn.Linear``; OpenAI's GPT-2 checkpoints store the four
-projection matrices ``(in, out)`` (a ``Conv1D``) and need a transpose, as in nanoGPT's
-``from_pretrained``. ``named_parameters`` lists the tied weight once, under ``wte``;
-``state_dict`` has both keys, like torch. ``model.config`` is a plain dataclass, so a
-checkpoint ``{"config": asdict(model.config), "model": model.state_dict()}`` rebuilds the model
-on its own.
+(the biases only with ``bias=True``). Weights are ``(out, in)`` as in ``torch.nn.Linear``;
+OpenAI's GPT-2 checkpoints store the four projection matrices ``(in, out)`` (a ``Conv1D``) and
+need a transpose, as in nanoGPT's ``from_pretrained``. ``named_parameters`` lists the tied
+weight once, under ``wte``; ``state_dict`` has both keys, like torch. ``model.config`` is a
+plain dataclass, so a checkpoint ``{"config": asdict(model.config), "model":
+model.state_dict()}`` rebuilds the model on its own.
 """
 
 from __future__ import annotations
@@ -39,53 +43,65 @@ from genailab.engine import functional as F
 from genailab.engine.nn.layers import Dropout, Embedding, LayerNorm, Linear
 from genailab.engine.nn.module import Module, ModuleDict, ModuleList
 from genailab.engine.tensor import Tensor, no_grad
+from genailab.settings import checked, setting
 
 RngLike = np.random.Generator | int | None
+Rope = tuple[np.ndarray, np.ndarray] | None  # (cos, sin), each (T, hs/2), or learned positions
 
 
+@checked(where="GPTConfig")
 @dataclass
 class GPTConfig:
-    """Sizes of a GPT; the defaults are a small character-level model that trains on a CPU.
+    """Sizes and options of a GPT, for the engine's :class:`GPT` and the torch
+    :class:`genailab.lm.models.GPT` alike; the defaults are a small character model for a CPU.
 
     Parameters
     ----------
     vocab_size : int
         Number of tokens, V.
     block_size : int
-        Longest context, the number of learned positions.
+        Longest context (the number of positions).
     n_layer, n_head, n_embd : int
         Blocks, attention heads per block, and width C (a multiple of ``n_head``).
     dropout : float
         Dropout after the embeddings, on the attention weights and on each residual branch.
     bias : bool
-        Biases in the Linear and LayerNorm layers (GPT-2 has them).
+        Biases in the Linear and LayerNorm layers (GPT-2 has them; without is a bit faster).
+    rotary : bool
+        Rotary position embeddings instead of a learned position table ``wpe``.
+    rope_base : float
+        The base of the rotary frequencies ``base^(-2i / hs)``.
 
     Examples
     --------
     >>> GPTConfig(n_embd=30, n_head=4)
     Traceback (most recent call last):
     ...
-    ValueError: GPTConfig.n_embd (30) must be a multiple of n_head (4)
+    genailab.errors.ConfigError: GPTConfig: n_embd (30) must be a multiple of n_head (4)
+    >>> GPTConfig(n_layer=0)
+    Traceback (most recent call last):
+    ...
+    genailab.errors.ConfigError: GPTConfig: n_layer must be in [1, 1024], got 0
     """
 
-    vocab_size: int = 65
-    block_size: int = 64
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 128
-    dropout: float = 0.0
-    bias: bool = True
+    vocab_size: int = setting(65, help="number of tokens, V", ge=1, le=10_000_000)
+    block_size: int = setting(64, help="longest context, in tokens", ge=1, le=1_000_000)
+    n_layer: int = setting(4, help="transformer blocks", ge=1, le=1024)
+    n_head: int = setting(4, help="attention heads per block", ge=1, le=1024)
+    n_embd: int = setting(128, help="width C of the residual stream", ge=1, le=65_536)
+    dropout: float = setting(0.0, help="dropout rate of the embeddings and branches", ge=0, lt=1)
+    bias: bool = setting(False, help="biases in the Linear and LayerNorm layers")
+    rotary: bool = setting(True, help="rotary positions instead of a learned table")
+    rope_base: float = setting(10000.0, help="base of the rotary frequencies", ge=1, le=1e9)
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"GPTConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+        if self.rotary and (self.n_embd // self.n_head) % 2:
             raise ValueError(
-                f"GPTConfig.n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})"
+                "rotary embeddings need an even head size, got n_embd // n_head = "
+                f"{self.n_embd // self.n_head}"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
 
 
 class CausalSelfAttention(Module):
@@ -100,7 +116,7 @@ class CausalSelfAttention(Module):
         self.resid_dropout = Dropout(config.dropout, rng=rng)
         self.n_head, self.n_embd, self.dropout = config.n_head, C, config.dropout
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, rope: Rope = None) -> Tensor:
         B, T, C = x.shape  # batch, time, channels
         nh, hs = self.n_head, C // self.n_head  # heads, head size
         # q, k, v from the three row blocks of c_attn's (3C, C) weight, a product each: cutting
@@ -112,6 +128,9 @@ class CausalSelfAttention(Module):
             .transpose(0, 2, 1, 3)  # (B, nh, T, hs)
             for i in range(3)
         )
+        if rope is not None:  # rotate queries and keys: the score of (m, n) sees n - m only
+            cos, sin = rope[0][:T], rope[1][:T]  # (T, hs/2)
+            q, k = F.rotary_embedding(q, cos, sin), F.rotary_embedding(k, cos, sin)
         if self.training and self.dropout > 0:  # dropping attention weights needs them explicit
             att = (q @ k.swapaxes(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, T)
             future = np.triu(np.full((T, T), -np.inf, dtype=att.dtype), k=1)  # (T, T)
@@ -157,8 +176,8 @@ class Block(Module):
         self.ln_2 = LayerNorm(config.n_embd, bias=config.bias, dtype=dtype)
         self.mlp = FeedForward(config, rng=rng, dtype=dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.ln_1(x))  # (B, T, C) tokens talk to each other
+    def forward(self, x: Tensor, rope: Rope = None) -> Tensor:
+        x = x + self.attn(self.ln_1(x), rope)  # (B, T, C) tokens talk to each other
         return x + self.mlp(self.ln_2(x))  # (B, T, C) each token thinks on its own
 
 
@@ -193,12 +212,21 @@ class GPT(Module):
         rng = np.random.default_rng(rng)
         self.config = config
         C = config.n_embd
+        parts = dict(wte=Embedding(config.vocab_size, C, rng=rng, dtype=dtype))
+        if not config.rotary:
+            parts["wpe"] = Embedding(config.block_size, C, rng=rng, dtype=dtype)
         self.transformer = ModuleDict(
-            wte=Embedding(config.vocab_size, C, rng=rng, dtype=dtype),
-            wpe=Embedding(config.block_size, C, rng=rng, dtype=dtype),
+            **parts,
             drop=Dropout(config.dropout, rng=rng),
             h=ModuleList(Block(config, rng=rng, dtype=dtype) for _ in range(config.n_layer)),
             ln_f=LayerNorm(C, bias=config.bias, dtype=dtype),
+        )
+        # the rotary angles: tables, not parameters, rebuilt from the config
+        hs = C // config.n_head
+        self.rope: Rope = (
+            F.rotary_angles(hs, config.block_size, config.rope_base, dtype=dtype)
+            if config.rotary
+            else None
         )
         self.lm_head = Linear(C, config.vocab_size, bias=False, rng=rng, dtype=dtype)
         # weight tying (Press & Wolf 2017): reading a token in and writing it out share a matrix
@@ -234,11 +262,12 @@ class GPT(Module):
                 f"{self.config.block_size}; crop the context to its last block_size tokens"
             )
         tf = self.transformer
-        tok = tf.wte(idx)  # (B, T, C)
-        pos = tf.wpe(np.arange(T))  # (T, C)
-        x = tf.drop(tok + pos)  # (B, T, C)
+        x = tf.wte(idx)  # (B, T, C)
+        if self.rope is None:
+            x = x + tf.wpe(np.arange(T))  # (B, T, C) plus the learned (T, C) positions
+        x = tf.drop(x)  # (B, T, C)
         for block in tf.h:
-            x = block(x)  # (B, T, C)
+            x = block(x, self.rope)  # (B, T, C)
         return tf.ln_f(x)  # (B, T, C)
 
     def optim_groups(self, weight_decay: float) -> list[dict[str, Any]]:

@@ -20,6 +20,10 @@ Transformer with Rotary Position Embedding" (arXiv:2104.09864, 2021). Each pair 
 the attention score depends on the offset ``n - m`` only, never on where the pair sits. It
 costs no parameters and, on small character models, learns faster than a position table.
 
+The config is :class:`genailab.engine.nn.GPTConfig`, shared with the engine's numpy GPT: the
+two are the same model (``tests/engine/test_gpt_equivalence.py`` proves it in float64, rotary
+or not), so a checkpoint of either loads into the other.
+
 Speed, for eager PyTorch on a CPU: q, k and v come from one fused ``Linear``; attention is one
 ``scaled_dot_product_attention(is_causal=True)`` call over all heads (no loops over heads or
 positions); the rotary angles are computed once and kept as buffers; :meth:`GPT.generate`
@@ -29,78 +33,15 @@ keeps a key/value cache so that each new token costs one position, not the whole
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genailab.errors import ConfigError
-from genailab.lm.models.base import (
-    LanguageModel,
-    check_bool,
-    check_float,
-    check_int,
-    check_sampling,
-    sample_next,
-)
+from genailab.engine.nn.gpt import GPTConfig
+from genailab.lm.models.base import LanguageModel, check_sampling, sample_next
 
-
-@dataclass
-class GPTConfig:
-    """Sizes and options of a GPT; the defaults are a small character model for a CPU.
-
-    Parameters
-    ----------
-    vocab_size : int
-        Number of tokens, V.
-    block_size : int
-        Longest context (the number of positions).
-    n_layer, n_head, n_embd : int
-        Blocks, attention heads per block, and width C (a multiple of ``n_head``).
-    dropout : float
-        Dropout after the embeddings, on the attention weights and on each residual branch.
-    bias : bool
-        Biases in the Linear and LayerNorm layers (GPT-2 has them; without is a bit faster).
-    rotary : bool
-        Rotary position embeddings instead of a learned position table ``wpe``.
-    rope_base : float
-        The base of the rotary frequencies ``base^(-2i / hs)``.
-
-    Examples
-    --------
-    >>> GPTConfig(n_embd=30, n_head=4)
-    Traceback (most recent call last):
-    ...
-    genailab.errors.ConfigError: GPTConfig.n_embd (30) must be a multiple of n_head (4)
-    """
-
-    vocab_size: int = 65
-    block_size: int = 64
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 128
-    dropout: float = 0.0
-    bias: bool = False
-    rotary: bool = True
-    rope_base: float = 10000.0
-
-    def __post_init__(self) -> None:
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            check_int(self, name)
-        check_float(self, "dropout", 0.0, 1.0)
-        check_bool(self, "bias")
-        check_bool(self, "rotary")
-        check_float(self, "rope_base", 1.0, math.inf)
-        if self.n_embd % self.n_head:
-            raise ConfigError(
-                f"GPTConfig.n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})"
-            )
-        if self.rotary and (self.n_embd // self.n_head) % 2:
-            raise ConfigError(
-                f"GPTConfig: rotary embeddings need an even head size, got n_embd // n_head = "
-                f"{self.n_embd // self.n_head}"
-            )
+__all__ = ["GPT", "GPTConfig", "KVCache", "Rotary"]
 
 
 class Rotary(nn.Module):
