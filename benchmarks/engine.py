@@ -72,7 +72,8 @@ def engine_step(model_name: str):
         def loss_fn():
             return F.cross_entropy(model(x), y)
     else:
-        model = EngineGPT(GPTConfig(**GPT), rng=0)
+        # the torch twin below has biases and learned positions (nanoGPT as written)
+        model = EngineGPT(GPTConfig(**GPT, bias=True, rotary=False), rng=0)
         idx = rng.integers(0, GPT["vocab_size"], (GPT_BATCH, GPT["block_size"]))
         targets = rng.integers(0, GPT["vocab_size"], (GPT_BATCH, GPT["block_size"]))
 

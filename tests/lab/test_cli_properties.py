@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import types
 from pathlib import Path
 
 import pytest
@@ -157,14 +156,6 @@ def world(tmp_path_factory, tiny_registry):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         yield root
-    # NOTE: the lm commands import the module genailab.lm.train, which rebinds the package's
-    # name `train` from the function to that module, so a later `from genailab.lm import train`
-    # in this process (the lm-ladder experiment of the quick tour) gets the module. lm's branch
-    # renames the module (issue #11, section 5); until then, give the name its function back.
-    import genailab.lm
-
-    if isinstance(vars(genailab.lm).get("train"), types.ModuleType):
-        delattr(genailab.lm, "train")
 
 
 def in_world(world: Path, path: str) -> str:

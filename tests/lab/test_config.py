@@ -14,21 +14,23 @@ from genailab.lab.config import (
     convert_value,
     parse_assignments,
 )
+from genailab.settings import checked, seed_setting, setting
 
 
+@checked(where="demo")
 @dataclass
 class Demo:
-    steps: int = 10
-    rate: float = 0.5
-    verbose: bool = False
-    label: str = "x"
-    mode: Literal["grid", "normalized", "neighbor"] = "grid"
-    seed: int = 0
+    steps: int = setting(10, help="steps", ge=1, le=100)
+    rate: float = setting(0.5, help="rate", gt=0, le=1)
+    verbose: bool = setting(False, help="say more")
+    label: str = setting("x", help="a name")
+    mode: Literal["grid", "normalized", "neighbor"] = setting("grid", help="how to step")
+    seed: int = seed_setting()
     QUICK = dict(steps=3)
 
     def __post_init__(self):
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        if self.mode == "neighbor" and self.steps > 50:
+            raise ValueError(f"neighbor mode takes at most 50 steps, got {self.steps}")
 
 
 TYPES = {
@@ -101,9 +103,11 @@ def test_layers_apply_in_order_defaults_quick_overrides_seed():
     assert (cfg.steps, cfg.seed) == (5, 9)
 
 
-def test_range_errors_from_post_init_name_the_experiment():
-    with pytest.raises(ConfigError, match=r"^demo: steps must be at least 1, got 0$"):
+def test_bound_and_rule_errors_name_the_experiment():
+    with pytest.raises(ConfigError, match=r"^demo: steps must be in \[1, 100\], got 0$"):
         build_config("demo", Demo, overrides={"steps": "0"})
+    with pytest.raises(ConfigError, match=r"^demo: neighbor mode takes at most 50 steps, got 60$"):
+        build_config("demo", Demo, overrides={"steps": "60", "mode": "neighbor"})
 
 
 def test_assignments_are_parsed_and_malformed_ones_refused():
@@ -121,12 +125,12 @@ def test_config_classes_are_checked_when_declared():
 
     @dataclass
     class BadQuick:
-        seed: int = 0
+        seed: int = seed_setting()
         QUICK = dict(steps=2)
 
     @dataclass
     class NoQuick:
-        seed: int = 0
+        seed: int = seed_setting()
 
     @dataclass
     class ListField:
@@ -134,8 +138,24 @@ def test_config_classes_are_checked_when_declared():
         sizes: list = None
         QUICK = {}
 
+    @dataclass
+    class Undeclared:
+        seed: int = seed_setting()
+        steps: int = 3
+        QUICK = {}
+
+    @dataclass
+    class HalfBounded:
+        seed: int = seed_setting()
+        steps: int = setting(3, help="steps", ge=1)
+        QUICK = {}
+
     with pytest.raises(TypeError, match="needs a field 'seed: int'"):
         check_config_class("x", NoSeed)
+    with pytest.raises(TypeError, match=r"x: declare steps with setting\(default, help="):
+        check_config_class("x", Undeclared)
+    with pytest.raises(TypeError, match="x: steps needs both a lower and an upper bound"):
+        check_config_class("x", HalfBounded)
     with pytest.raises(ConfigError, match="unknown config key 'steps'"):
         check_config_class("x", BadQuick)
     with pytest.raises(TypeError, match="needs a QUICK preset"):

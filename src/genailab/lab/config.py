@@ -20,6 +20,8 @@ from genailab.settings import (
     convert_value,
     field_types,
     parse_assignments,
+    setting_info,
+    undeclared_fields,
 )
 
 __all__ = [
@@ -36,7 +38,8 @@ def check_config_class(name: str, cls: type) -> None:
     """Raise ``TypeError`` unless ``cls`` is a usable experiment config (checked at import).
 
     A usable config is a dataclass with a ``seed: int`` field, fields of the supported types,
-    each declared with :func:`~genailab.settings.setting` (so each has its help and bounds),
+    each declared with :func:`~genailab.settings.setting` (so each has its help; every number
+    has both a lower and an upper bound),
     and a ``QUICK`` preset of known keys and values of the right types (its bounds are checked
     when a config is built: rules in ``__post_init__`` may use functions defined later).
     """
@@ -48,6 +51,18 @@ def check_config_class(name: str, cls: type) -> None:
     for key, kind in types.items():
         if kind not in SUPPORTED and typing.get_origin(kind) is not Literal:
             raise TypeError(f"{name}: field '{key}' has unsupported type {kind}")
+    bare = undeclared_fields(cls)
+    if bare:
+        raise TypeError(
+            f"{name}: declare {', '.join(bare)} with setting(default, help=..., bounds), "
+            "so that every key explains itself"
+        )
+    for field in dataclasses.fields(cls):
+        bounds = setting_info(field).bounds
+        if types[field.name] in (int, float) and (bounds.low is None or bounds.high is None):
+            raise TypeError(
+                f"{name}: {field.name} needs both a lower and an upper bound (ge/gt and le/lt)"
+            )
     quick = getattr(cls, "QUICK", None)
     if not isinstance(quick, dict):
         raise TypeError(f"{name}: the config needs a QUICK preset (a dict of field values)")
