@@ -205,3 +205,16 @@ def test_engine_records_and_builds_its_positions_and_sample_loads_them(tmp_path,
     np.testing.assert_allclose(got, engine(idx)[0].data, atol=2e-5)
     sampled = run_main(capsys, "lm", "sample", str(out), "--max-tokens", "12", "--device", "cpu")
     assert sampled.returncode == 0 and sampled.stdout == lm.generate("", max_tokens=12) + "\n"
+
+
+def test_a_corpus_long_enough_in_characters_but_short_in_bpe_tokens_is_refused(tmp_path):
+    from genailab.lm.corpus import CorpusError
+
+    corpus = tmp_path / "short.txt"
+    corpus.write_text("the cat sat on the mat. " * 40)  # 960 characters, a few dozen BPE tokens
+    with pytest.raises(CorpusError) as err:
+        train(corpus, "gpt", preset="tiny", out=tmp_path / "run", max_iters=1, tokenizer="bpe")
+    message = str(err.value)
+    assert "\n" not in message
+    assert "split is" in message and "too short for block_size 16 (each split needs 68)" in message
+    train(corpus, "gpt", preset="tiny", out=tmp_path / "run", max_iters=1)  # chars are enough

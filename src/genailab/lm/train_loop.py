@@ -60,7 +60,7 @@ from genailab.lm.checkpoint import (
     set_rng_states,
     text_hash,
 )
-from genailab.lm.corpus import Corpus
+from genailab.lm.corpus import MIN_WINDOWS, Corpus, CorpusError
 from genailab.lm.sample import TrainedModel
 from genailab.lm.tokenizer import CharTokenizer
 from genailab.lm.train_config import TrainConfig
@@ -158,6 +158,22 @@ class RunSpec:
     max_seconds: float | None
 
 
+def check_token_length(ids: Mapping[str, Any], block_size: int, name: str) -> None:
+    """Raise :class:`CorpusError` unless each split holds ``MIN_WINDOWS`` windows of tokens.
+
+    The corpus check counts characters; a BPE tokenizer packs several into one token, so a text
+    long enough in characters can still be too short in tokens.
+    """
+    needed = MIN_WINDOWS * (block_size + 1)
+    for split, tokens in ids.items():
+        if len(tokens) < needed:
+            raise CorpusError(
+                f"corpus {name!r}: its {split} split is {len(tokens):,} tokens long, too short "
+                f"for block_size {block_size} (each split needs {needed:,}); use a longer text, "
+                "a smaller block_size or --tokenizer char"
+            )
+
+
 class TorchRun:
     """The state of one training run on torch; :meth:`execute` is the loop.
 
@@ -176,6 +192,7 @@ class TorchRun:
         self.progress = sys.stderr.isatty() if spec.progress is None else spec.progress
         tok, corpus = spec.tok, spec.corpus
         self.ids = {"train": tok.encode(corpus.train_text), "val": tok.encode(corpus.val_text)}
+        check_token_length(self.ids, self.cfg.block_size, corpus.name)
         self.history: list[dict[str, float]] = []
         self.wall_before = 0.0  # time spent before a resume
         self.on_eval: Callable[[TrainedModel], None] | None = None
