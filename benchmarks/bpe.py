@@ -28,7 +28,6 @@ Run: ``python benchmarks/bpe.py [--text cats|PATH] [--vocab N] [--repeats N] [--
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 import time
@@ -36,6 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 GOAL_S = 5.0  # 512 tokens on the cat poems
+
+# The plain-Python trainer is the tests' reference (tests/bpe_reference.py); one copy serves both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bpe_reference import reference_train  # noqa: E402
 
 
 def best_time(work: Callable[[], object], repeats: int) -> tuple[float, object]:
@@ -46,32 +49,6 @@ def best_time(work: Callable[[], object], repeats: int) -> tuple[float, object]:
         result = work()
         times.append(time.perf_counter() - start)
     return min(times), result
-
-
-def python_loop(text: str, vocab_size: int) -> list[tuple[int, int]]:
-    """Byte-level BPE in plain Python: count every pair, merge the commonest (smallest on ties)."""
-    ids = list(text.encode("utf-8"))
-    merges = []
-    for new in range(256, vocab_size):
-        counts: dict[tuple[int, int], int] = {}
-        for pair in itertools.pairwise(ids):
-            counts[pair] = counts.get(pair, 0) + 1
-        if not counts:
-            break
-        best = min(counts, key=lambda p: (-counts[p], p))
-        if counts[best] < 2:
-            break
-        merges.append(best)
-        out, i = [], 0
-        while i < len(ids):
-            if i < len(ids) - 1 and (ids[i], ids[i + 1]) == best:
-                out.append(new)
-                i += 2
-            else:
-                out.append(ids[i])
-                i += 1
-        ids = out
-    return merges
 
 
 def huggingface_train(text: str, vocab_size: int, split_words: bool = False):
@@ -150,7 +127,7 @@ def main() -> None:
             )
         )
     if not args.no_python:
-        plain, merges = best_time(lambda: python_loop(text, args.vocab), 1)
+        plain, merges = best_time(lambda: reference_train(text, args.vocab), 1)
         if merges != ours.merges:
             sys.exit("the plain loop and genailab learned different merges: a bug in one of them")
         rows.append(("plain Python loop (same merges, 1 run)", plain, len(merges), None))

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from frame_memory import peak_growth
 from genailab.errors import ConfigError
 from genailab.experiments.ai_art import exponents, memory_bytes, revealed_terms
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
 from genailab.simulate import basins, eta_partial_sums, family
-from resident_memory import peak_growth
 
 NAME = "ai-art"
 

@@ -2,12 +2,11 @@
 lognormal sample, the truth from scipy, and the claims the video makes (v = 0 is the plain
 bootstrap; the tails reach further as v grows while the body stays put)."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from scipy import stats
 
+from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments.beyond_the_range import memory_bytes, true_cdf, true_pdf, true_quantile
 from genailab.generate import QuantileExtrapolator
@@ -149,11 +148,7 @@ def test_every_size_at_its_maximum_is_refused_where_memory_is_short():
 def _traced_peak(cfg):
     for _ in get(NAME).frames(get(NAME).config(quick=True, overrides={"steps": 2})):
         pass  # lazy imports happen here, outside the measurement
-    tracemalloc.start()
-    for _ in get(NAME).frames(cfg):
-        pass
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = traced_peak(get(NAME).frames(cfg))
     return peak
 
 

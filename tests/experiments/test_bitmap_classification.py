@@ -1,12 +1,11 @@
 """The bitmap-classification video against references: BitmapClassifier run directly on the same
 data, the Bayes-optimal rule from scipy's Gaussian densities, and the pass counts."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
+from frame_memory import traced_peak
 from genailab.device import available_devices
 from genailab.errors import ConfigError
 from genailab.experiments.bitmap_classification import (
@@ -120,11 +119,5 @@ def test_the_memory_estimate_is_the_measured_peak():
     # 31 kept bitmaps and the Bayes map of 160,000 pixels: 29 MiB estimated. The passes' torch
     # tensors (not seen by tracemalloc, about 70 bytes a pixel) are freed before the map.
     cfg = get(NAME).config(overrides={"resolution": 400, "max_passes": 30})
-    tracemalloc.start()
-    try:
-        for _ in frames(cfg):
-            pass
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(frames(cfg))
     assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 0.98

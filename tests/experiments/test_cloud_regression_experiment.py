@@ -2,11 +2,10 @@
 directly on the same data (replayed from the same seed), and the ellipse error falls as the arc
 opens at fixed noise."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments.cloud_regression import (
     Config,
@@ -114,11 +113,5 @@ def test_a_run_too_large_for_the_machine_is_refused_before_it_starts():
 def test_the_memory_estimate_is_the_measured_peak():
     # Bootstrap-dominated: 300 data sets of 2000 points, 73 MiB estimated.
     cfg = get(NAME).config(overrides={"frames": 4, "points": 2000, "boot": 300})
-    tracemalloc.start()
-    try:
-        for _ in frames(cfg):
-            pass
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(frames(cfg))
     assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 1.0

@@ -2,12 +2,12 @@
 the gradient-norm figures match PyTorch's autograd on the same weights."""
 
 import math
-import tracemalloc
 
 import numpy as np
 import pytest
 import torch
 
+from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments import deep_network as dn
 from genailab.lab import get, iterate_frames
@@ -113,11 +113,7 @@ def test_the_memory_estimate_covers_the_measured_peak():
     for _ in get(NAME).frames(get(NAME).config(quick=True, overrides=small)):
         pass  # lazy imports happen here, outside the measurement
     cfg = get(NAME).config(overrides={"points": 600, "width": 64, "depth": 10, **small})
-    tracemalloc.start()
-    for _ in get(NAME).frames(cfg):
-        pass
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = traced_peak(get(NAME).frames(cfg))
     # tracemalloc sees numpy and the engine, not PyTorch's tensors: the estimate adds about
     # two (points, width) arrays per layer for those, so it sits a little above the traced peak.
     assert peak < dn.memory_bytes(cfg) < 2 * peak

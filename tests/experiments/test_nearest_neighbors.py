@@ -1,12 +1,11 @@
 """nearest-neighbors: the frames' recalls are those of direct ProbabilisticANN runs, they only
 grow, they follow 1 - (1 - 1/n)^p, and the graph index beats the probes by pruning."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
+from frame_memory import traced_peak
 from genailab.embed import GraphIndex, expected_recall
 from genailab.errors import ConfigError
 from genailab.experiments.nearest_neighbors import (
@@ -118,12 +117,6 @@ def test_a_run_too_large_for_the_machine_is_refused_before_it_starts():
 def test_the_memory_estimate_is_the_measured_peak():
     # Probe-dominated: 300 queries x 10,000 draws an iteration, 196 MiB estimated.
     cfg = get(NAME).config(overrides={"queries": 300, "batch": 10_000})
-    tracemalloc.start()
-    try:
-        for _ in frames(cfg):
-            pass
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(frames(cfg))
     # measured: 1.4 (the estimate also counts the exact search's torch block, 12 MB here)
     assert 0.5 < memory_bytes(cfg) / peak < 2

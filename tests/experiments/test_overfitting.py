@@ -1,11 +1,10 @@
 """The overfitting video's figures: the baseline overfits, every fix beats it, early stopping
 stops where the validation curve is lowest, and every variant extrapolates badly."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments.overfitting import VARIANTS, memory_bytes, true_function
 from genailab.lab import get, iterate_frames
@@ -102,9 +101,5 @@ def test_the_memory_estimate_is_the_measured_peak(overrides):
     for _ in get(NAME).frames(get(NAME).config(overrides=small)):
         pass  # lazy imports happen here, outside the measurement
     cfg = get(NAME).config(overrides={**small, **overrides})
-    tracemalloc.start()
-    for _ in get(NAME).frames(cfg):
-        pass
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = traced_peak(get(NAME).frames(cfg))
     assert 0.8 * peak < memory_bytes(cfg) < 1.5 * peak

@@ -1,10 +1,9 @@
 """The sine-network video's figures against numpy's least squares and the sweep's own data."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
+from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments.sine_network import memory_bytes, signal, units_needed
 from genailab.lab import get, iterate_frames
@@ -109,9 +108,5 @@ def test_the_largest_network_on_the_most_points_is_refused_where_memory_is_short
 )
 def test_the_memory_estimate_is_the_measured_peak(overrides):
     cfg = get(NAME).config(overrides={"steps": 2, "snapshots": 2, "sweep_draws": 1, **overrides})
-    tracemalloc.start()
-    for _ in get(NAME).frames(cfg):
-        pass
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = traced_peak(get(NAME).frames(cfg))
     assert 0.8 * peak < memory_bytes(cfg) < 1.5 * peak

@@ -6,12 +6,12 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from frame_memory import peak_growth
 from genailab.device import available_devices
 from genailab.errors import ConfigError
 from genailab.experiments.synthetic_universe import Config, frame_count, memory_bytes
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
-from resident_memory import peak_growth
 
 NAME = "synthetic-universe"
 

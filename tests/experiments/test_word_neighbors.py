@@ -2,11 +2,11 @@
 top 10, and the 2-D walk is the projection of the vector sum."""
 
 import sys
-import tracemalloc
 
 import numpy as np
 import pytest
 
+from frame_memory import traced_peak
 from genailab.embed import load_glove
 from genailab.errors import ConfigError
 from genailab.experiments import word_neighbors
@@ -136,11 +136,5 @@ def test_the_memory_estimate_is_the_measured_peak():
     # 100,000 words searched by brute force: 181 MiB estimated, nearly all of it per word.
     overrides = dict(vocab=100_000, index="exact", words=1, analogies=1, steps=1)
     cfg = get(NAME).config(overrides=overrides)
-    tracemalloc.start()
-    try:
-        for _ in word_neighbors.frames(cfg):
-            pass
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(word_neighbors.frames(cfg))
     assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 1.05

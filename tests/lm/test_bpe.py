@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bpe_reference import reference_train
 from genailab.lm import BPETokenizer, TokenizerError, load_corpus, tokenizer_from_dict
 
 
@@ -24,32 +25,6 @@ def cats() -> str:
 @pytest.fixture(scope="module")
 def tok512(cats) -> BPETokenizer:
     return BPETokenizer.train(cats, 512)
-
-
-def reference_train(text: str, vocab_size: int) -> list[tuple[int, int]]:
-    """minbpe's BasicTokenizer in plain Python, with the same tie-break (smallest pair)."""
-    ids = list(text.encode("utf-8"))
-    merges = []
-    for new in range(256, vocab_size):
-        counts: dict[tuple[int, int], int] = {}
-        for pair in itertools.pairwise(ids):
-            counts[pair] = counts.get(pair, 0) + 1
-        if not counts:
-            break
-        best = min(counts, key=lambda p: (-counts[p], p))
-        if counts[best] < 2:
-            break
-        merges.append(best)
-        out, i = [], 0
-        while i < len(ids):
-            if i < len(ids) - 1 and (ids[i], ids[i + 1]) == best:
-                out.append(new)
-                i += 2
-            else:
-                out.append(ids[i])
-                i += 1
-        ids = out
-    return merges
 
 
 def test_merges_match_a_plain_python_reference(cats):

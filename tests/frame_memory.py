@@ -1,5 +1,6 @@
 """The memory an experiment's frames really take, for the tests of its ``memory_bytes``.
 
+:func:`traced_peak` measures numpy's (and Python's) allocations with :mod:`tracemalloc`.
 torch does not report its allocations to :mod:`tracemalloc`, so an experiment that computes in
 torch is measured by the operating system instead: the growth of the peak resident memory of a
 fresh interpreter while it consumes ``frames(cfg)``, after the imports.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
+from collections.abc import Iterable
 
 _PROBE = """
 import os, resource, sys
@@ -48,3 +51,17 @@ def peak_growth(name: str, overrides: dict) -> int:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     return int(done.stdout.split()[-1])
+
+
+def traced_peak(frames: Iterable) -> int:
+    """The peak of the allocations tracemalloc sees while ``frames`` is consumed, in bytes.
+
+    Run the experiment once before on a small config so that its lazy imports are not counted.
+    """
+    tracemalloc.start()
+    try:
+        for _ in frames:
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
