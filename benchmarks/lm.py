@@ -66,7 +66,7 @@ def run(corpus: str, model: str, preset: str, seconds: float | None, threads: in
             model,
             preset=preset,
             max_seconds=seconds,
-            max_iters=10**9 if seconds else None,
+            max_iters=10**7 if seconds else None,  # max_iters at its bound: time ends the run
             out=out,
             overrides={"threads": threads},
             progress=False,
