@@ -205,7 +205,7 @@ def checked(cls: type | None = None, *, where: str | None = None) -> Any:
     The bounds and types are checked first, then the class's own ``__post_init__`` runs (for
     rules that tie fields together, such as ``k <= points``); a ``ValueError`` from it becomes a
     :class:`ConfigError` that starts with ``where`` (default: the class name; the experiment
-    decorator names it after the experiment with :func:`set_where`).
+    decorator passes the experiment's name).
     """
 
     def wrap(cls: type) -> type:
@@ -243,11 +243,6 @@ def checked(cls: type | None = None, *, where: str | None = None) -> Any:
         return cls
 
     return wrap if cls is None else wrap(cls)
-
-
-def set_where(cls: type, where: str) -> None:
-    """Name the place that :func:`checked`'s messages start with (e.g. an experiment)."""
-    cls.__genailab_where__ = where
 
 
 def undeclared_fields(cls: type) -> list[str]:

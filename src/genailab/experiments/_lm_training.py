@@ -29,6 +29,9 @@ from genailab.settings import seed_setting, setting
 
 MAX_ITERS = 20_000  # optimization steps: a real run 10-30x the videos' defaults
 
+# Keys the three videos share but set to their own defaults: each function below is one key's
+# help and bounds, so that they cannot drift apart from one video to the next.
+
 
 def iters_setting(default: int) -> Any:
     return setting(default, help="optimization steps of the training", ge=1, le=MAX_ITERS)

@@ -224,6 +224,7 @@ class TorchRun:
             self.forward = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
     def close(self) -> None:
+        """Leave the process group, if this run joined one under torchrun."""
         if self.ddp and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
@@ -319,6 +320,7 @@ class TorchRun:
         return self.model
 
     def execute(self, ckpt: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Train from scratch, or on from ``ckpt``, to the end of the budget; the summary."""
         cfg = self.cfg
         t0 = time.perf_counter()
         if self.backend == "torch" and self.count_based:
