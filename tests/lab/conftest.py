@@ -17,12 +17,19 @@ import numpy as np
 import pytest
 
 from genailab.lab import cli, registry
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import Experiment, experiment
 from genailab.settings import seed_setting, setting
 
 
-@experiment(name="tiny", chapter="GenAI fundamentals", title="A tiny test experiment", fps=10)
+@experiment(
+    name="tiny",
+    chapter="GenAI fundamentals",
+    title="A tiny test experiment",
+    fps=10,
+    seconds=(2.0, 1.0),
+)
 @dataclass
 class TinyConfig:
     steps: int = setting(4, help="frames after the first", ge=1, le=50)
@@ -36,7 +43,13 @@ class TinyConfig:
     QUICK = dict(steps=2)
 
 
-@experiment(name="tiny-torch", chapter="GenAI fundamentals", title="A tiny torch experiment")
+@experiment(
+    name="tiny-torch",
+    chapter="GenAI fundamentals",
+    title="A tiny torch experiment",
+    fps=10,
+    seconds=(1.0, 1.0),
+)
 @dataclass
 class TinyTorchConfig:
     steps: int = setting(2, help="frames after the first", ge=1, le=50)
@@ -51,7 +64,16 @@ def tiny_frames(cfg) -> Iterator[Frame]:
     for t in range(cfg.steps + 1):
         if t == getattr(cfg, "fail_at", -1):
             raise RuntimeError(f"tiny: failed on purpose at step {t}")
-        yield Frame(step=t, scalars={"x": float(noise[: t + 1].sum())}, poster=t == 1)
+        yield Frame(
+            step=t,
+            scalars={"x": float(noise[: t + 1].sum()), "steps": t},
+            caption="the square sets off" if t < 2 else "the square keeps going",
+            poster=t == 1,
+        )
+
+
+def tiny_frame_count(cfg) -> int:
+    return cfg.steps + 1
 
 
 def tiny_draw(frame: Frame, canvas) -> None:
@@ -67,7 +89,14 @@ def tiny_experiments() -> dict[str, Experiment]:
     for cls, memory in ((TinyConfig, lambda cfg: cfg.megabytes * 2**20), (TinyTorchConfig, None)):
         meta = getattr(cls, registry._MARK)
         exp = Experiment(module_name=f"tests.{meta['name']}", explanation="Tiny. " * 3, **meta)
-        module = types.SimpleNamespace(frames=tiny_frames, draw=tiny_draw)
+        module = types.SimpleNamespace(
+            frames=tiny_frames,
+            draw=tiny_draw,
+            frame_count=tiny_frame_count,
+            QUESTION="Where does the square go?",
+            ANSWER="It moved {steps} steps and ended at x = {x:.2f}",
+            CLAIMS=(Claim("steps >= 1", "the square moves at least once"),),
+        )
         if memory is not None:
             module.memory_bytes = memory
         exp.__dict__["module"] = module  # Experiment.module is a cached_property: preset it

@@ -27,6 +27,12 @@ class Frame:
         ``metrics.jsonl`` and the last frame's are the run's final figures.
     text : dict of str to str
         Short texts to show (a sampled line of a poem, a rule).
+    caption : str
+        The message of the stretch of frames this one belongs to, in one line ("random search
+        stalls while evolution keeps halving its error"). The runner paints it as the frame's
+        title, in the band at the top that draw functions leave empty, and writes one caption
+        cue per stretch of frames that share it; a stretch stays on screen at least 1.5 s.
+        Figures that change every frame belong in the drawing, not in the caption.
     poster : bool
         Mark the most telling frame; the runner saves the last marked one as ``poster.png``
         (the last frame when none is marked).
@@ -42,6 +48,7 @@ class Frame:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     scalars: dict[str, float] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)
+    caption: str = ""
     poster: bool = False
 
     def json_scalars(self) -> dict[str, float | int | None]:

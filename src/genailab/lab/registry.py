@@ -30,19 +30,18 @@ from types import ModuleType
 from typing import Any
 
 from genailab.errors import UnknownNameError, suggest
+from genailab.lab.chapters import CHAPTERS
+from genailab.lab.claims import Claim
 from genailab.lab.config import build_config, check_config_class
 from genailab.settings import checked, describe_settings
 
-CHAPTERS = (
-    "From zero to GPT",
-    "Granville's data videos",
-    "Features, embeddings, losses",
-    "Inside a CNN",
-    "GenAI fundamentals",
-)
 PACKAGE = "genailab.experiments"
 _MARK = "__genailab_experiment__"
-_DEFAULTS = {"fps": 30, "size": (960, 540), "order": 0}
+_DEFAULTS = {"fps": 30, "size": (960, 540), "order": 0, "seconds": (40.0, 15.0)}
+# What an experiment module holds beside its config: what it computes and draws, how many
+# frames it yields, and what its video claims (see genailab.lab.claims).
+_NEEDED_FUNCTIONS = ("frames", "draw", "frame_count")
+_NEEDED_TEXTS = ("QUESTION", "ANSWER")
 _DECLARED_CLASS = re.compile(r"^@experiment\(.*?^class \w+[^\n]*:[ \t]*$", re.M | re.S)
 
 
@@ -57,6 +56,7 @@ class Experiment:
     fps: int
     size: tuple[int, int]
     order: int = 0
+    seconds: tuple[float, float] = _DEFAULTS["seconds"]
     explanation: str = ""
 
     @cached_property
@@ -64,12 +64,10 @@ class Experiment:
         """The experiment's module, imported on first use; its decorator must match."""
         module = importlib.import_module(self.module_name)
         meta = getattr(_marked_class(module, self.name), _MARK)
-        declared = {k: getattr(self, k) for k in ("name", "chapter", "title", "fps", "size")}
-        if {k: meta[k] for k in declared} != declared or meta["order"] != self.order:
+        keys = ("name", "chapter", "title", "fps", "size", "order", "seconds")
+        if {k: meta[k] for k in keys} != {k: getattr(self, k) for k in keys}:
             raise TypeError(f"{self.name}: the decorator of {self.module_name} changed on import")
-        for needed in ("frames", "draw"):
-            if not callable(getattr(module, needed, None)):
-                raise TypeError(f"{self.name}: module {self.module_name} lacks {needed}()")
+        check_module(module, self.name)
         return module
 
     @cached_property
@@ -88,9 +86,29 @@ class Experiment:
         return self.module.draw
 
     @property
-    def frame_count(self) -> Callable[[Any], int] | None:
-        """Optional ``frame_count(cfg)`` of the module, used to size the progress bar."""
-        return getattr(self.module, "frame_count", None)
+    def frame_count(self) -> Callable[[Any], int]:
+        """The module's ``frame_count(cfg)``: how many frames ``frames(cfg)`` yields, which
+        sizes the progress bar and spreads the video's length over the frames."""
+        return self.module.frame_count
+
+    @property
+    def question(self) -> str:
+        """The question the video answers (its opening card)."""
+        return self.module.QUESTION
+
+    @property
+    def answer(self) -> str:
+        """The template of the measured answer (its closing card), filled from final figures."""
+        return self.module.ANSWER
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """The headline claims, checked on the final figures of every run."""
+        return tuple(self.module.CLAIMS)
+
+    def target_seconds(self, quick: bool) -> float:
+        """How long the data frames of the preset should last (the cards come on top)."""
+        return float(self.seconds[1] if quick else self.seconds[0])
 
     def config(
         self,
@@ -113,12 +131,15 @@ def experiment(
     fps: int = _DEFAULTS["fps"],
     size: tuple[int, int] = _DEFAULTS["size"],
     order: int = _DEFAULTS["order"],
+    seconds: tuple[float, float] = _DEFAULTS["seconds"],
 ) -> Callable[[type], type]:
     """Class decorator that marks an experiment's config dataclass.
 
     Apply it above ``@dataclass``; every argument must be a literal, since discovery reads them
     from the source. ``fps`` and ``size`` are the video's defaults; ``order`` is its place
-    within the chapter (a rung of a ladder), ties broken by name. The config's fields are
+    within the chapter (a rung of a ladder), ties broken by name; ``seconds`` is how long the
+    data frames of the full and of the quick preset last on screen (the runner spreads it
+    over the frames; the opening and closing cards come on top). The config's fields are
     checked (types, the bounds of each :func:`~genailab.settings.setting`, then its own
     ``__post_init__``) every time one is built, with messages that start with ``name``.
     """
@@ -128,11 +149,36 @@ def experiment(
     def mark(cls: type) -> type:
         checked(cls, where=name)
         check_config_class(name, cls)
-        meta = {"name": name, "chapter": chapter, "title": title, "fps": fps}
-        setattr(cls, _MARK, {**meta, "size": tuple(size), "order": order})
+        meta = {"name": name, "chapter": chapter, "title": title, "fps": fps, "order": order}
+        setattr(cls, _MARK, {**meta, "size": tuple(size), "seconds": _seconds(name, seconds)})
         return cls
 
     return mark
+
+
+def _seconds(name: str, seconds: Any) -> tuple[float, float]:
+    """``(full, quick)`` lengths in seconds, both positive."""
+    ok = isinstance(seconds, tuple | list) and len(seconds) == 2
+    if not ok or not all(isinstance(s, int | float) and 0 < s <= 3600 for s in seconds):
+        raise ValueError(f"{name}: seconds must be (full, quick), each in (0, 3600], not {seconds}")
+    return (float(seconds[0]), float(seconds[1]))
+
+
+def check_module(module: Any, name: str) -> None:
+    """Refuse an experiment module that lacks a part of the protocol, naming it."""
+    where = getattr(module, "__name__", name)
+    for needed in _NEEDED_FUNCTIONS:
+        if not callable(getattr(module, needed, None)):
+            raise TypeError(f"{name}: module {where} lacks {needed}()")
+    for needed in _NEEDED_TEXTS:
+        text = getattr(module, needed, None)
+        if not isinstance(text, str) or not text.strip():
+            raise TypeError(f"{name}: module {where} lacks {needed}, a non-empty string")
+    claims = getattr(module, "CLAIMS", None)
+    if not isinstance(claims, tuple | list) or not claims:
+        raise TypeError(f"{name}: module {where} lacks CLAIMS, a tuple of at least one Claim")
+    if not all(isinstance(claim, Claim) for claim in claims):
+        raise TypeError(f"{name}: every entry of {where}.CLAIMS must be a Claim")
 
 
 def _marked_class(module: ModuleType, name: str) -> type:
@@ -179,6 +225,7 @@ def read_declarations(path: Path) -> list[dict[str, Any]]:
                         "must be a literal, since discovery reads it without importing"
                     ) from None
             meta["size"] = tuple(meta["size"])
+            meta["seconds"] = tuple(float(s) for s in meta["seconds"])
             meta["explanation"] = _unwrap(ast.get_docstring(tree) or "")
             found.append(meta)
     return found

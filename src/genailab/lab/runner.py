@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import platform
 import random
@@ -31,15 +32,25 @@ import numpy as np
 
 from genailab.atomic_write import write_text_atomically
 from genailab.errors import ConfigError
+from genailab.lab.captions import webvtt
+from genailab.lab.claims import fill_template
 from genailab.lab.frame import Frame
 from genailab.lab.outputs import DEFAULT_OUT, staged_run_folder
+from genailab.lab.pacing import (
+    OPENING_S,
+    Timeline,
+    closing_seconds,
+    fade_frames,
+    frame_holds,
+)
 from genailab.lab.registry import Experiment, get
 from genailab.memory import check_memory, format_bytes
 from genailab.settings import field_types
 from genailab.video import Canvas, VideoWriter, save_png
+from genailab.video.cards import TitleBand, closing_card, opening_card
 from genailab.video.formats import check_format, check_fps, check_size
 
-HOLD_LAST_S = 1.0  # the last frame stays on screen this long, so the ending can be read
+HOLD_LAST_S = 1.0  # the last data frame stays on screen this long before the closing card
 
 
 def seed_everything(seed: int) -> None:
@@ -94,6 +105,7 @@ def reproduce_command(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     device: str | None = None,
+    seconds: float | None = None,
 ) -> str:
     """The ``genailab run`` command line that repeats a run: every flag that changes what it
     writes (``--out`` and ``--quiet`` do not), the overrides in the order given.
@@ -113,6 +125,8 @@ def reproduce_command(
         parts += ["--size", f"{size[0]}x{size[1]}"]
     if fps is not None:
         parts += ["--fps", str(fps)]
+    if seconds is not None:
+        parts += ["--seconds", f"{seconds:g}"]
     if seed is not None:
         parts += ["--seed", str(seed)]
     for key, value in (overrides or {}).items():
@@ -126,8 +140,9 @@ def reproduce_command(
 # as the peak resident memory of runs at 640x360 to 3840x2160 less that of a 64x64 run (x264 on
 # random frames at 0 to 24 threads: 87-93; the whole run: 85-97; VP9: 135-185; GIF: 23, plus 2
 # a frame, since Pillow keeps every paletted frame until the file is written). Drawing: Agg's
-# RGBA buffer (4), the canvas's RGB copy (3), the poster and the last frame (3 + 3).
-DRAW_BYTES_PER_PIXEL = 13
+# RGBA buffer (4), the canvas's RGB copy (3), the titled frame, the previous one, the poster
+# and a cross-fade in float64 (3 + 3 + 3 + 24).
+DRAW_BYTES_PER_PIXEL = 40
 ENCODER_BYTES_PER_PIXEL = {"mp4": 95, "webm": 185, "gif": 10}
 GIF_BYTES_PER_PIXEL_PER_FRAME = 2
 
@@ -173,14 +188,35 @@ def check_run_memory(
     parts = [f"{format_bytes(data)} for its data"] if estimate else []
     render = 0
     if video is not None:
-        width, height, fmt, fps = video
+        width, height, fmt, _fps = video
         frames = 0
-        if fmt == "gif" and exp.frame_count:
-            frames = exp.frame_count(cfg) + round(HOLD_LAST_S * fps)
+        if fmt == "gif":  # GIF keeps every stored frame: each data frame, a pad, two cards
+            frames = 2 * exp.frame_count(cfg) + 3
         render = render_memory_bytes(width, height, fmt, frames)
         parts.append(f"{format_bytes(render)} to draw and encode {width}x{height} {fmt}")
     detail = f" ({', '.join(parts)})" if parts else ""
     check_memory(data + render, f"{what}{detail}")
+
+
+SECONDS_RANGE = (1.0, 3600.0)
+
+
+def check_seconds(seconds: Any) -> float:
+    """A video length in seconds within :data:`SECONDS_RANGE`, else :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> check_seconds(45)
+    45.0
+    """
+    low, high = SECONDS_RANGE
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not low <= value <= high:
+        raise ConfigError(f"seconds must be a number from {low:g} to {high:g}, got {seconds!r}")
+    return value
 
 
 def _versions() -> dict[str, str]:
@@ -210,6 +246,7 @@ def run(
     size: tuple[int, int] | None = None,
     fps: int | None = None,
     device: str | None = None,
+    seconds: float | None = None,
     progress: bool | None = None,
 ) -> dict[str, Any]:
     """Run an experiment, render its video and write its outputs; return the summary.
@@ -242,6 +279,10 @@ def run(
     device : str, optional
         The torch device (``auto``, ``cpu``, ``cuda``, ``mps``) for an experiment whose config
         has a ``device`` key; refused for one that has none.
+    seconds : float, optional
+        How long the data frames last on screen, spread over them (the cards come on top);
+        by default the experiment's length for the preset. A frame is never dropped: more
+        frames than ``seconds * fps`` play one video frame each.
     progress : bool, optional
         Show a progress bar; by default only when stderr is a terminal.
 
@@ -265,6 +306,7 @@ def run(
     width, height = check_size(tuple(size) if size is not None else exp.size)
     given_fps = fps
     fps = check_fps(fps if fps is not None else exp.fps)
+    length = check_seconds(seconds) if seconds is not None else exp.target_seconds(quick)
     command = reproduce_command(
         name,
         quick=quick,
@@ -274,19 +316,25 @@ def run(
         seed=seed,
         overrides=given,
         device=device,
+        seconds=None if seconds is None else length,
     )
     check_run_memory(exp, cfg, f"`{command}`", (width, height, fmt, fps))
 
     with staged_run_folder(out, name) as folder:
         seed_everything(cfg.seed)
-        summary = _render(exp, cfg, folder, (width, height), fps, fmt, progress)
+        preset = "quick" if quick else "full"
+        footer = f"genailab · {preset} preset · {command}"
+        video = (width, height, fps, fmt)
+        summary = _render(exp, cfg, folder, video, length, footer, progress)
         summary = {
             "name": name,
             "title": exp.title,
             "chapter": exp.chapter,
             "order": exp.order,
-            "explanation": exp.explanation,
+            "explanation": fill_template(exp.explanation, summary["final"]),
             "quick": quick,
+            "preset": preset,
+            "seconds": length,
             "seed": cfg.seed,
             "config": dataclasses.asdict(cfg),
             "command": command,
@@ -302,19 +350,22 @@ def _render(
     exp: Experiment,
     cfg: Any,
     folder: Path,
-    size: tuple[int, int],
-    fps: int,
-    fmt: str,
+    video: tuple[int, int, int, str],
+    seconds: float,
+    footer: str,
     progress: bool | None,
 ) -> dict[str, Any]:
-    """Compute, draw and encode every frame into ``folder``; the figures of the summary."""
+    """Compute, draw and encode every frame into ``folder``, between the opening and the
+    closing card, each frame held as long as the pacing says; the figures of the summary."""
     from tqdm.auto import tqdm
 
-    width, height = size
-    canvas = Canvas(width, height)
+    width, height, fps, fmt = video
+    canvas, band = Canvas(width, height), TitleBand(width, height)
     video_name = f"video.{fmt}"
     writer = VideoWriter(folder / video_name, fps=fps, fmt=fmt)
-    total = exp.frame_count(cfg) if exp.frame_count else None
+    timeline = Timeline(fps)
+    total = exp.frame_count(cfg)
+    holds = frame_holds(total, seconds, fps)
     bar = tqdm(
         total=total,
         desc=exp.name,
@@ -324,8 +375,23 @@ def _render(
     )
     started = time.perf_counter()
     compute_s = render_s = 0.0
-    count, last, marked = 0, None, None
+    count, last, marked, previous = 0, None, None, None
+
+    def show(rgb: np.ndarray, text: str, frames: int) -> None:
+        writer.write(rgb, repeat=frames)
+        timeline.add(text, frames)
+
     try:
+        question = f"{exp.title}: {exp.question}"
+        opening = opening_card(
+            width,
+            height,
+            chapter=exp.chapter,
+            title=exp.title,
+            question=exp.question,
+            footer=footer,
+        )
+        show(opening, question, round(OPENING_S * fps))
         # Line-buffered: metrics.jsonl grows a line per frame, so a long run can be followed.
         with open(folder / "metrics.jsonl", "w", encoding="utf-8", buffering=1) as metrics:
             frames = _checked_frames(exp, cfg)
@@ -338,10 +404,22 @@ def _render(
                 tick = time.perf_counter()
                 metrics.write(json.dumps(frame.json_scalars()) + "\n")
                 exp.draw(frame, canvas)
-                rgb = canvas.render()
-                writer.write(rgb)
+                rgb = canvas.render().copy()  # the canvas keeps its pixels; the band is ours
+                band.paint(rgb, frame.caption)
+                hold = holds[count] if count < len(holds) else (holds[-1] if holds else 1)
+                fade = 0
+                if previous is not None and frame.caption != timeline.current:
+                    show(previous, timeline.current, timeline.shortfall())  # a readable title
+                elif previous is not None and fmt != "gif":
+                    fade = fade_frames(hold, fps)
+                for k in range(fade):  # blend in from the previous frame of the same message
+                    t = (k + 1) / (fade + 1)
+                    blend = previous * (1 - t) + rgb * t
+                    show(blend.round().astype(np.uint8), frame.caption, 1)
+                show(rgb, frame.caption, hold - fade)
                 if frame.poster:
-                    marked = rgb.copy()
+                    marked = rgb
+                previous = rgb
                 render_s += time.perf_counter() - tick
                 count, last = count + 1, frame
                 bar.update(1)
@@ -351,9 +429,12 @@ def _render(
                     )
         if count == 0:
             raise RuntimeError(f"{exp.name}: frames() yielded no frame")
-        poster = marked if marked is not None else rgb.copy()
-        for _ in range(round(HOLD_LAST_S * fps)):
-            writer.write(rgb)
+        show(previous, timeline.current, max(timeline.shortfall(), round(HOLD_LAST_S * fps)))
+        final = last.json_scalars()
+        outcomes = [claim.evaluate(final) for claim in exp.claims]
+        answer = fill_template(exp.answer, final)
+        closing = closing_card(width, height, answer=answer, claims=outcomes, footer=footer)
+        show(closing, answer, round(closing_seconds(len(outcomes)) * fps))
         writer.close()
     except BaseException:
         writer.abort()
@@ -361,15 +442,25 @@ def _render(
     finally:
         bar.close()
         canvas.close()
-    save_png(folder / "poster.png", poster)
+    save_png(folder / "poster.png", marked if marked is not None else previous)
+    files = {"video": video_name, "poster": "poster.png", "metrics": "metrics.jsonl"}
+    if fmt != "gif":  # GIF has no caption track
+        write_text_atomically(folder / "captions.vtt", webvtt(timeline.cues, fps))
+        files["captions"] = "captions.vtt"
     return {
         "frames": count,
         "video_frames": writer.frames_written,
         "fps": fps,
+        "duration_s": round(writer.frames_written / fps, 3),
+        "captions": len(timeline.cues),
         "size": [width, height],
         "format": fmt,
-        "files": {"video": video_name, "poster": "poster.png", "metrics": "metrics.jsonl"},
-        "final": last.json_scalars(),
+        "files": files,
+        "final": final,
+        "question": exp.question,
+        "answer": answer,
+        "claims": outcomes,
+        "claims_met": all(outcome["met"] for outcome in outcomes),
         "wall_s": round(time.perf_counter() - started, 3),
         "compute_s": round(compute_s, 3),
         "render_s": round(render_s, 3),

@@ -70,10 +70,15 @@ class VideoWriter:
         self._container = None
         self._stream = None
         self._gif_frames: list = []
+        self._gif_repeats: list[int] = []
 
     # ---------------------------------------------------------------- writing
-    def write(self, rgb: np.ndarray) -> None:
-        """Append one frame: a ``(H, W, 3)`` uint8 array, the same shape every time."""
+    def write(self, rgb: np.ndarray, repeat: int = 1) -> None:
+        """Append one frame, shown for ``repeat`` video frames: a ``(H, W, 3)`` uint8 array,
+        the same shape every time. A repeated frame costs only encoding (GIF stores it once,
+        with a longer duration)."""
+        if repeat < 1:
+            return
         rgb = np.asarray(rgb)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(
@@ -88,13 +93,15 @@ class VideoWriter:
 
             # Adaptive palette per frame: 256 colours chosen for this image, no dithering noise.
             self._gif_frames.append(Image.fromarray(rgb).quantize(colors=256, dither=0))
+            self._gif_repeats.append(repeat)
         else:
             import av
 
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            for packet in self._stream.encode(frame):
-                self._container.mux(packet)
-        self.frames_written += 1
+            for _ in range(repeat):
+                for packet in self._stream.encode(frame):
+                    self._container.mux(packet)
+        self.frames_written += repeat
 
     def _open(self, shape: tuple[int, ...]) -> None:
         height, width = shape[:2]
@@ -136,11 +143,11 @@ class VideoWriter:
                 format="GIF",
                 save_all=True,
                 append_images=rest,
-                duration=round(1000 / self.fps),
+                duration=[round(1000 * r / self.fps) for r in self._gif_repeats],
                 loop=0,
                 optimize=False,
             )
-            self._gif_frames = []
+            self._gif_frames, self._gif_repeats = [], []
         elif self._container is not None:
             for packet in self._stream.encode():  # flush the frames the encoder holds back
                 self._container.mux(packet)
@@ -155,7 +162,7 @@ class VideoWriter:
             with contextlib.suppress(Exception):  # the file is being discarded anyway
                 self._container.close()
             self._container = None
-        self._gif_frames = []
+        self._gif_frames, self._gif_repeats = [], []
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
 
