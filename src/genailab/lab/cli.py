@@ -20,7 +20,9 @@ from pathlib import Path
 
 from genailab.errors import ConfigError, GenailabError
 from genailab.generate.cli import add_synth_commands, run_synth_command
+from genailab.lab.chapters import CHAPTERS, find_chapter, slug
 from genailab.lab.outputs import DEFAULT_OUT
+from genailab.lab.pacing import SECONDS_RANGE
 from genailab.lab.registry import discover
 from genailab.lm.cli import add_lm_commands, run_lm_command
 from genailab.settings import SEED_MAX, bounded_number
@@ -39,6 +41,7 @@ EPILOG = (
     "  genailab run gradient-descent --quick          one video, quick preset\n"
     "  genailab run gradient-descent --help           its config keys, bounds and help\n"
     "  genailab tour --quick                          every video, then the gallery page\n"
+    "  genailab tour --chapter from-zero-to-gpt       one chapter, full presets\n"
     "  genailab lm train --help                       train a language model"
 )
 
@@ -118,13 +121,29 @@ def _parser() -> argparse.ArgumentParser:
         help="override a config key (repeatable; `genailab run NAME --help` lists the keys)",
     )
     run_p.add_argument(
+        "--seconds",
+        type=bounded_number(float, SECONDS_RANGE[0], high=SECONDS_RANGE[1]),
+        help="how long the data frames last on screen, spread over them (default: the "
+        "experiment's length for the preset; the opening and closing cards come on top)",
+    )
+    run_p.add_argument(
         "--device",
         choices=DEVICE_CHOICES,
         help="torch device, for the experiments whose config has a 'device' key",
     )
 
-    tour_p = verbs.add_parser("tour", help="run every experiment, then build the gallery")
+    tour_p = verbs.add_parser(
+        "tour",
+        help="run every experiment (or one chapter's), then build the gallery",
+        description="Run every experiment in gallery order, then write OUT/index.html. "
+        "Without --quick the full presets run (see the README for how long that takes).",
+    )
     add_render_options(tour_p)
+    tour_p.add_argument(
+        "--chapter",
+        metavar="NAME",
+        help=f"only this chapter, by title or slug ({', '.join(slug(c) for c in CHAPTERS)})",
+    )
 
     gallery_p = verbs.add_parser("gallery", help="rebuild DIR/index.html from the runs in DIR")
     gallery_p.add_argument("folder", metavar="DIR", help="the --out folder of `run` or `tour`")
@@ -182,8 +201,11 @@ def _report(summary: dict, out: str) -> str:
     figures = ", ".join(
         f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary["final"].items()
     )
+    claims = summary.get("claims", [])
+    met = sum(1 for claim in claims if claim["met"])
     return (
-        f"{summary['name']}: {summary['frames']} frames in {summary['wall_s']:.1f} s -> "
+        f"{summary['name']}: {summary['frames']} frames in {summary['wall_s']:.1f} s, "
+        f"a {summary['duration_s']:.0f} s video, {met}/{len(claims)} claims met -> "
         f"{folder / summary['files']['video']}  [{figures}]"
     )
 
@@ -212,19 +234,38 @@ def _run(args: argparse.Namespace) -> int:
         size=args.size,
         fps=args.fps,
         device=args.device,
+        seconds=args.seconds,
         progress=False if args.quiet else None,
     )
     print(_report(summary, args.out))
     return 0
 
 
+def _duration(seconds: float) -> str:
+    """``7 min 12 s`` or ``42 s``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
 def _tour(args: argparse.Namespace) -> int:
+    import time
+
     from genailab.lab.gallery import build_gallery
     from genailab.lab.runner import run
 
-    names = list(discover())
+    found = discover()
+    if args.chapter is not None:
+        chapter = find_chapter(args.chapter)
+        found = {name: exp for name, exp in found.items() if exp.chapter == chapter}
+        if not found:
+            raise GenailabError(f"chapter '{chapter}' has no experiment yet")
+    names = list(found)
     failures = []
-    for name in names:
+    started = time.perf_counter()
+    for index, name in enumerate(names, 1):
+        if not args.quiet:  # which run is under way, and how far the tour has come
+            elapsed = _duration(time.perf_counter() - started)
+            print(f"[{index}/{len(names)}] {name} ({elapsed} so far)", file=sys.stderr, flush=True)
         try:
             summary = run(
                 name,
@@ -241,6 +282,8 @@ def _tour(args: argparse.Namespace) -> int:
             print(f"{name}: failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
     if len(failures) == len(names):
         raise GenailabError("every experiment of the tour failed")
+    total = _duration(time.perf_counter() - started)
+    print(f"{len(names) - len(failures)} of {len(names)} videos in {total}", flush=True)
     print(build_gallery(args.out).resolve())
     return 1 if failures else 0
 

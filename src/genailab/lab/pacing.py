@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SECONDS_RANGE = (1.0, 3600.0)  # what a run may ask for its data frames (--seconds)
 MIN_CAPTION_S = 1.5  # no title may be on screen for less than this
 OPENING_S = 2.5  # the opening card: the concept and the question
 CLOSING_BASE_S = 3.0  # the closing card: the measured answer ...

@@ -38,6 +38,7 @@ from genailab.lab.frame import Frame
 from genailab.lab.outputs import DEFAULT_OUT, staged_run_folder
 from genailab.lab.pacing import (
     OPENING_S,
+    SECONDS_RANGE,
     Timeline,
     closing_seconds,
     fade_frames,
@@ -196,9 +197,6 @@ def check_run_memory(
         parts.append(f"{format_bytes(render)} to draw and encode {width}x{height} {fmt}")
     detail = f" ({', '.join(parts)})" if parts else ""
     check_memory(data + render, f"{what}{detail}")
-
-
-SECONDS_RANGE = (1.0, 3600.0)
 
 
 def check_seconds(seconds: Any) -> float:
