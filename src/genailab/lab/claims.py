@@ -111,6 +111,10 @@ def names(expr: str) -> list[str]:
                 raise ValueError(f"claim '{expr}' passes keyword arguments")
         elif not isinstance(node, _ALLOWED):
             raise ValueError(f"claim '{expr}' uses {type(node).__name__}, which claims cannot")
+        elif isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, int | float)
+        ):
+            raise ValueError(f"claim '{expr}' compares {node.value!r}; claims compare numbers")
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in _FUNCTIONS:
             found.setdefault(node.id)

@@ -48,7 +48,7 @@ from genailab.lab.registry import Experiment, get
 from genailab.memory import check_memory, format_bytes
 from genailab.settings import field_types
 from genailab.video import Canvas, VideoWriter, save_png
-from genailab.video.cards import TitleBand, closing_card, opening_card
+from genailab.video.cards import TitleBand, closing_card, cross_fade, opening_card
 from genailab.video.formats import check_format, check_fps, check_size
 
 HOLD_LAST_S = 1.0  # the last data frame stays on screen this long before the closing card
@@ -141,9 +141,9 @@ def reproduce_command(
 # as the peak resident memory of runs at 640x360 to 3840x2160 less that of a 64x64 run (x264 on
 # random frames at 0 to 24 threads: 87-93; the whole run: 85-97; VP9: 135-185; GIF: 23, plus 2
 # a frame, since Pillow keeps every paletted frame until the file is written). Drawing: Agg's
-# RGBA buffer (4), the canvas's RGB copy (3), the titled frame, the previous one, the poster
-# and a cross-fade in float64 (3 + 3 + 3 + 24).
-DRAW_BYTES_PER_PIXEL = 40
+# RGBA buffer (4), the canvas's RGB copy (3), the titled frame, the previous one and the
+# poster (3 + 3 + 3), and a cross-fade: two uint16 images and the blend (6 + 6 + 3).
+DRAW_BYTES_PER_PIXEL = 31
 ENCODER_BYTES_PER_PIXEL = {"mp4": 95, "webm": 185, "gif": 10}
 GIF_BYTES_PER_PIXEL_PER_FRAME = 2
 
@@ -155,7 +155,7 @@ def render_memory_bytes(width: int, height: int, fmt: str, frames: int = 0) -> i
     --------
     >>> from genailab.memory import format_bytes
     >>> format_bytes(render_memory_bytes(1920, 1080, "mp4"))
-    '213.6 MiB'
+    '249.2 MiB'
     """
     pixels = width * height
     per_pixel = DRAW_BYTES_PER_PIXEL + ENCODER_BYTES_PER_PIXEL[fmt]
@@ -411,9 +411,7 @@ def _render(
                 elif previous is not None and fmt != "gif":
                     fade = fade_frames(hold, fps)
                 for k in range(fade):  # blend in from the previous frame of the same message
-                    t = (k + 1) / (fade + 1)
-                    blend = previous * (1 - t) + rgb * t
-                    show(blend.round().astype(np.uint8), frame.caption, 1)
+                    show(cross_fade(previous, rgb, (k + 1) / (fade + 1)), frame.caption, 1)
                 show(rgb, frame.caption, hold - fade)
                 if frame.poster:
                     marked = rgb

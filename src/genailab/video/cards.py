@@ -104,6 +104,25 @@ class TitleBand:
         rgb[: self.rows] = self.strip(text, rgb[1, 1])
 
 
+def cross_fade(before: np.ndarray, after: np.ndarray, t: float) -> np.ndarray:
+    """``(1 - t) * before + t * after`` for two ``(H, W, 3)`` uint8 frames, in integers
+    (weights in 256ths, so the temporaries are uint16, not float64).
+
+    Examples
+    --------
+    >>> black, white = np.zeros((1, 1, 3), np.uint8), np.full((1, 1, 3), 255, np.uint8)
+    >>> cross_fade(black, white, 0.5)[0, 0].tolist(), cross_fade(black, white, 1.0)[0, 0].tolist()
+    ([128, 128, 128], [255, 255, 255])
+    """
+    weight = round(min(max(t, 0.0), 1.0) * 256)
+    mixed = before.astype(np.uint16)
+    mixed *= 256 - weight
+    mixed += after.astype(np.uint16) * np.uint16(weight)
+    mixed += 128  # round to nearest
+    mixed >>= 8
+    return mixed.astype(np.uint8)
+
+
 def opening_card(
     width: int,
     height: int,
