@@ -8,7 +8,13 @@ from scipy import stats
 
 from frame_memory import traced_peak
 from genailab.errors import ConfigError
-from genailab.experiments.beyond_the_range import memory_bytes, true_cdf, true_pdf, true_quantile
+from genailab.experiments.beyond_the_range import (
+    CLAIMS,
+    memory_bytes,
+    true_cdf,
+    true_pdf,
+    true_quantile,
+)
 from genailab.generate import QuantileExtrapolator
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
@@ -195,8 +201,6 @@ def test_the_best_so_far_figures_and_the_captions_follow_the_cdf_gap(frames):
 
 
 def test_the_claims_hold_on_the_quick_run_and_fail_without_the_variance_correction(frames):
-    from genailab.experiments.beyond_the_range import CLAIMS
-
     last = frames[-1].json_scalars()
     assert all(c.evaluate(last)["met"] for c in CLAIMS)
     loose = list(iterate_frames(NAME, quick=True, overrides={"variance_correction": False}))

@@ -8,7 +8,13 @@ import pytest
 
 from genailab.errors import ConfigError
 from genailab.evaluate import compare_tables
-from genailab.experiments.synthetic_table import METHODS, builtin_table, row_schedule
+from genailab.experiments.synthetic_table import (
+    CLAIMS,
+    METHODS,
+    builtin_table,
+    caption,
+    row_schedule,
+)
 from genailab.generate import BinSynthesizer, GaussianCopula, QuantileExtrapolator
 from genailab.lab import get, iterate_frames
 
@@ -171,8 +177,6 @@ def test_frame_count_counts_the_sizes_rounding_leaves(overrides):
 
 
 def test_the_captions_and_the_claims(frames):
-    from genailab.experiments.synthetic_table import CLAIMS, caption
-
     captions = [f.caption for f in frames]
     assert captions == [caption(s, len(frames)) for s in range(len(frames))]
     assert len(set(captions)) == 3 and captions.count(captions[0]) == 1
