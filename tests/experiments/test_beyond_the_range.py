@@ -8,7 +8,13 @@ from scipy import stats
 
 from frame_memory import traced_peak
 from genailab.errors import ConfigError
-from genailab.experiments.beyond_the_range import memory_bytes, true_cdf, true_pdf, true_quantile
+from genailab.experiments.beyond_the_range import (
+    CLAIMS,
+    memory_bytes,
+    true_cdf,
+    true_pdf,
+    true_quantile,
+)
 from genailab.generate import QuantileExtrapolator
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
@@ -171,3 +177,32 @@ def test_some_smoothing_brings_the_cdf_closer_to_the_truth(frames):
     best = int(np.argmin(gap))
     assert 0.2 <= v[best] <= 0.4
     assert gap[best] < 0.65 * gap[0] and gap[best] < 0.5 * gap[-1]
+
+
+def test_the_best_so_far_figures_and_the_captions_follow_the_cdf_gap(frames):
+    gaps = np.array([f.scalars["max_cdf_gap_to_truth"] for f in frames])
+    v = np.array([f.scalars["bandwidth"] for f in frames])
+    for t, f in enumerate(frames):
+        s = f.scalars
+        assert s["best_cdf_gap"] == gaps[: t + 1].min() and s["bootstrap_cdf_gap"] == gaps[0]
+        assert s["best_bandwidth"] == v[int(np.argmin(gaps[: t + 1]))]
+        assert s["bootstrap_share_outside"] == 0.0
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == len(set(stretches)) == 4, stretches  # no message comes back
+    assert (
+        stretches[0].startswith("v = 0 is the plain bootstrap")
+        and captions.count(stretches[0]) == 1
+    )
+    assert "below zero" in stretches[2] and "blurs" in stretches[3]
+    # The blur caption starts only past the best bandwidth, once the gap has grown by BLUR.
+    first_blur = captions.index(stretches[3])
+    assert first_blur > int(np.argmin(gaps)) and gaps[first_blur] > 1.25 * gaps.min()
+
+
+def test_the_claims_hold_on_the_quick_run_and_fail_without_the_variance_correction(frames):
+    last = frames[-1].json_scalars()
+    assert all(c.evaluate(last)["met"] for c in CLAIMS)
+    loose = list(iterate_frames(NAME, quick=True, overrides={"variance_correction": False}))
+    met = [c.evaluate(loose[-1].json_scalars())["met"] for c in CLAIMS]
+    assert met[2] is False  # the body spreads: the quartiles move apart by far more than 20%

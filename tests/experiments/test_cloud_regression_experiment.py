@@ -8,6 +8,7 @@ import pytest
 from frame_memory import traced_peak
 from genailab.errors import ConfigError
 from genailab.experiments.cloud_regression import (
+    CLAIMS,
     Config,
     ellipse_data,
     frames,
@@ -115,3 +116,36 @@ def test_the_memory_estimate_is_the_measured_peak():
     cfg = get(NAME).config(overrides={"frames": 4, "points": 2000, "boot": 300})
     peak = traced_peak(frames(cfg))
     assert 0.5 < memory_bytes(cfg) / peak < 2  # measured: 1.0
+
+
+def test_the_story_figures_summarise_the_short_and_the_long_arcs():
+    frames = run(0)
+    cfg = Config(**{**Config.QUICK, "seed": 0})
+    n_ellipse, _ = split(cfg)
+    ellipse = frames[:n_ellipse]
+    third = n_ellipse // 3
+    err = np.array([f.scalars["err_centre"] for f in ellipse])
+    small = np.array([f.scalars["fit_semi_major"] < f.scalars["true_semi_major"] for f in ellipse])
+    last = frames[-1].scalars
+    assert last["err_centre_short_arcs"] == pytest.approx(err[:third].mean())
+    assert last["err_centre_long_arcs"] == pytest.approx(err[-third:].mean())
+    assert last["too_small_short_arcs"] == pytest.approx(small[:third].mean())
+    assert 0 <= last["centre_missed_short_arcs"] <= 1
+    assert np.isnan(ellipse[0].scalars["err_centre_long_arcs"])  # no long arc seen yet
+    assert last["gap_wide_first"] == frames[n_ellipse].scalars["gap_wide_centre"]
+    assert all(c.evaluate(frames[-1].json_scalars())["met"] for c in CLAIMS)
+
+
+def test_without_the_arc_opening_the_error_claim_is_not_met():
+    last = run(0, arc_start=1.0, cloud_share=0.0)[-1].json_scalars()
+    met = [c.evaluate(last)["met"] for c in CLAIMS]
+    assert met[0] is False  # a closed arc all along and a growing noise: no halving
+    assert last["gap_wide_centre"] is None and met[3] is False  # no clouds: nothing measured
+
+
+def test_captions_mark_thirds_of_the_arcs_then_halves_of_the_clouds():
+    captions = [f.caption for f in run(0)]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == len(set(stretches)) == 5
+    assert [captions.count(c) for c in stretches] == [6, 6, 6, 3, 3]
+    assert all(len(c) <= 90 for c in stretches)

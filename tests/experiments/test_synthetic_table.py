@@ -8,7 +8,13 @@ import pytest
 
 from genailab.errors import ConfigError
 from genailab.evaluate import compare_tables
-from genailab.experiments.synthetic_table import METHODS, builtin_table, row_schedule
+from genailab.experiments.synthetic_table import (
+    CLAIMS,
+    METHODS,
+    builtin_table,
+    caption,
+    row_schedule,
+)
 from genailab.generate import BinSynthesizer, GaussianCopula, QuantileExtrapolator
 from genailab.lab import get, iterate_frames
 
@@ -122,7 +128,10 @@ def test_a_csv_path_is_read(tmp_path):
     df.loc[3, "b"] = np.nan  # an incomplete row: dropped
     path = tmp_path / "small.csv"
     df.to_csv(path, index=False)
-    frames = list(iterate_frames("synthetic-table", overrides={"data": str(path), "steps": 3}))
+    overrides = {"data": str(path), "steps": 3}
+    frames = list(iterate_frames("synthetic-table", overrides=overrides))
+    exp = get("synthetic-table")
+    assert exp.frame_count(exp.config(overrides=overrides)) == len(frames) == 1  # 44 rows < 50
     clean = df.dropna().reset_index(drop=True)
     _, holdout = _split(clean, np.random.default_rng(0))
     assert [f.scalars["rows"] for f in frames] == [44]
@@ -155,3 +164,26 @@ def test_a_bad_value_is_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError) as refused:
         get("synthetic-table").config(overrides=overrides)
     assert str(refused.value) == f"synthetic-table: {message}"
+
+
+@pytest.mark.parametrize("overrides", [{}, {"rows": 200, "steps": 80}, {"steps": 2}])
+def test_frame_count_counts_the_sizes_rounding_leaves(overrides):
+    exp = get("synthetic-table")
+    cfg = exp.config(quick=True, overrides=overrides)
+    count = exp.frame_count(cfg)
+    assert count == len(row_schedule(cfg.rows // 2, cfg.steps))
+    if overrides.get("rows") == 200:  # 80 log-spaced sizes from 50 to 100: only 51 integers
+        assert count == 51 < cfg.steps
+
+
+def test_the_captions_and_the_claims(frames):
+    captions = [f.caption for f in frames]
+    assert captions == [caption(s, len(frames)) for s in range(len(frames))]
+    assert len(set(captions)) == 3 and captions.count(captions[0]) == 1
+    assert all(len(c) <= 90 for c in captions)
+    last = frames[-1].json_scalars()
+    assert last["mv_ks_first_extrapolate"] == frames[0].scalars["mv_ks_extrapolate"]
+    assert all(c.evaluate(last)["met"] for c in CLAIMS)
+    # Finer bins bring NoGAN below the shuffled copy: its claim is then reported as not met.
+    finer = list(iterate_frames("synthetic-table", quick=True, overrides={"bins": 8, "steps": 2}))
+    assert not CLAIMS[-1].evaluate(finer[-1].json_scalars())["met"]

@@ -10,7 +10,13 @@ gather around the fit rather than the truth (a bootstrap shows the spread of an 
 bias); as the arc closes the error falls, even though the noise keeps growing. The last frames
 drop the shape altogether: two clouds, and the two centres that minimise
 `sum |x - a|^2 |x - b|^2` (found by damped Newton steps), beside the k-means centres; as one cloud
-spreads out, the two answers part ways.
+spreads out, the two answers part ways. In the run shown, the centre error falls from
+{err_centre_short_arcs:.1%} of the semi-major axis on the shortest arcs (the first third of the
+data sets) to {err_centre_long_arcs:.1%} on the longest, while the noise grows from
+{noise_first:.0%} to {noise:.0%} of it; on the short arcs the fit is too small in
+{too_small_short_arcs:.0%} of the data sets and the bootstrap's 95% box misses the true centre in
+{centre_missed_short_arcs:.0%} of them. The product and k-means centres of the wide cloud end
+{gap_wide_centre:.2f} apart, against {gap_wide_first:.2f} while it was as tight as the other.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import CloudRegression, EllipseGeometry, ProductCentres, two_means
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 CENTRE, SEMI_MAJOR, SEMI_MINOR = np.array([0.3, -0.2]), 2.4, 1.3
 ANGLE_START, ANGLE_DRIFT = 0.25, 1.0  # radians: the true ellipse turns by ANGLE_DRIFT
@@ -39,6 +46,7 @@ PARAMS = ("centre_x", "centre_y", "semi_major", "semi_minor", "angle")
     name="cloud-regression",
     chapter="Granville's data videos",
     title="Cloud regression: an ellipse from a noisy arc, with bootstrap bands, then two centres",
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -78,6 +86,56 @@ class Config:
     )
     seed: int = seed_setting()
     QUICK = dict(frames=24, points=80, boot=100)
+
+
+QUESTION = (
+    "How well does an ellipse fitted to a noisy arc find the true one as the arc closes, and "
+    "does its bootstrap band know when it is wrong?"
+)
+ANSWER = (
+    "Centre error {err_centre_short_arcs:.1%} of a on the short arcs, {err_centre_long_arcs:.1%} "
+    "on the long ones; product and k-means centres end {gap_wide_centre:.2f} apart"
+)
+CLAIMS = (
+    Claim(
+        "err_centre_long_arcs < 0.5 * err_centre_short_arcs and noise > noise_first",
+        "the centre error more than halves as the arc closes, though the noise grows",
+    ),
+    Claim(
+        "too_small_short_arcs > 0.6",
+        "on the short arcs the fitted ellipse comes out too small in most data sets",
+    ),
+    Claim(
+        "centre_missed_short_arcs > 0.3",
+        "there the bootstrap's 95% box misses the true centre in over 30% of the data sets",
+    ),
+    Claim(
+        "gap_wide_centre > 1.5 * gap_wide_first",
+        "as one cloud spreads, the product and k-means centres part: 1.5 times further or more",
+    ),
+)
+
+
+def caption(cfg: Config, step: int) -> str:
+    """The message of the stretch frame ``step`` falls in: a third of the ellipse data sets
+    each (short, opening, long arcs), then two halves of the two-cloud part."""
+    n_ellipse, n_cloud = split(cfg)
+    if step < n_ellipse:
+        part = min(3 * step // max(n_ellipse, 1), 2)
+        return (
+            "On a short arc the fit comes out too small; the bootstrap gathers round the fit",
+            "As the arc opens, the fit closes in on the truth although the noise keeps growing",
+            "A nearly closed ellipse: the errors are a fraction of the short-arc ones",
+        )[part]
+    if step - n_ellipse < n_cloud / 2:
+        return "No shape at all: two clouds, their product centres (X) and k-means centres (o)"
+    return "As one cloud spreads out, the product centres and the k-means centres part ways"
+
+
+def thirds(n_ellipse: int) -> tuple[int, int]:
+    """The short arcs are the data sets before the first index, the long ones from the second."""
+    third = max(n_ellipse // 3, 1)
+    return third, n_ellipse - third
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -126,6 +184,9 @@ def frames(cfg: Config) -> Iterator[Frame]:
     errors = np.full((n_ellipse, 3), np.nan)  # (E, 3): centre, axes, angle
     widths = np.full((n_ellipse, 2), np.nan)  # (E, 2): 95% widths of centre_x and semi_major
     gaps = np.full((max(n_cloud, 1), 2), np.nan)  # (C, 2): gap of the wide / tight cloud centre
+    too_small = np.zeros(n_ellipse, dtype=bool)  # (E,) fitted semi-major below the true one
+    centre_missed = np.zeros(n_ellipse, dtype=bool)  # (E,) the 95% box misses the true centre
+    short, long = thirds(n_ellipse)
     last: dict[str, float] = {}
     for i in range(n_ellipse):
         arc, noise, _ = schedule(cfg, i)
@@ -139,6 +200,10 @@ def frames(cfg: Config) -> Iterator[Frame]:
             angle_error,
         ]
         ci = fit.confidence_intervals()
+        too_small[i] = est[2] < true[2]
+        centre_missed[i] = not all(
+            ci[n][0] <= true[k] <= ci[n][1] for k, n in enumerate(PARAMS[:2])
+        )
         widths[i] = [
             (ci["centre_x"][1] - ci["centre_x"][0]) / SEMI_MAJOR,
             (ci["semi_major"][1] - ci["semi_major"][0]) / SEMI_MAJOR,
@@ -158,6 +223,13 @@ def frames(cfg: Config) -> Iterator[Frame]:
             "err_axes": errors[i, 1],
             "err_angle": errors[i, 2],
             "sigma_hat": fit.sigma_,
+            # The story's figures, over the short arcs seen so far and the long ones (NaN
+            # until the first of them): the last frame holds them over every data set.
+            "noise_first": cfg.noise_start,
+            "err_centre_short_arcs": errors[: min(i + 1, short), 0].mean(),
+            "err_centre_long_arcs": errors[long : i + 1, 0].mean() if i >= long else np.nan,
+            "too_small_short_arcs": too_small[: min(i + 1, short)].mean(),
+            "centre_missed_short_arcs": centre_missed[: min(i + 1, short)].mean(),
         }
         yield Frame(
             step=i,
@@ -175,8 +247,10 @@ def frames(cfg: Config) -> Iterator[Frame]:
                 "widths": widths.copy(),
                 "counts": np.array([n_ellipse, n_cloud]),
             },
-            scalars=dict(last),
+            # the two-cloud figures are not measured yet (the claims name them)
+            scalars=last | {"gap_wide_centre": np.nan, "gap_wide_first": np.nan},
             text={"phase": "ellipse"},
+            caption=caption(cfg, i),
             poster=i == n_ellipse - 1,
         )
     for j in range(n_cloud):
@@ -209,10 +283,12 @@ def frames(cfg: Config) -> Iterator[Frame]:
                 "wide_spread": spread,
                 "gap_wide_centre": gaps[j, 0],
                 "gap_tight_centre": gaps[j, 1],
+                "gap_wide_first": gaps[0, 0],
                 "product_objective": model.objective_,
                 "product_gradient": float(np.abs(model.gradient_).max()),
             },
             text={"phase": "clouds"},
+            caption=caption(cfg, n_ellipse + j),
             poster=False,
         )
 
@@ -223,10 +299,11 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     from matplotlib.patches import Polygon
 
     fig = canvas.figure
-    main = fig.add_axes((0.03, 0.06, 0.50, 0.82))
-    err = fig.add_axes((0.62, 0.66, 0.35, 0.22))
-    wid = fig.add_axes((0.62, 0.37, 0.35, 0.19))
-    gap = fig.add_axes((0.62, 0.08, 0.35, 0.19))
+    # Nothing above y = 0.85: the top band holds the caption, the live title sits below it.
+    main = fig.add_axes((0.03, 0.03, 0.50, 0.80))
+    err = fig.add_axes((0.62, 0.62, 0.35, 0.20))
+    wid = fig.add_axes((0.62, 0.35, 0.35, 0.18))
+    gap = fig.add_axes((0.62, 0.08, 0.35, 0.18))
     main.set(xlim=XLIM, ylim=YLIM, xticks=[], yticks=[], aspect="equal")
     for side in main.spines.values():
         side.set_color(MUTED)
@@ -246,7 +323,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     (true_c,) = main.plot([], [], "+", ms=12, color=INK, mew=1.5, zorder=6, label="true centres")
     main.plot([], [], color=PALETTE[5], lw=6, alpha=0.4, label="bootstrap 95% band")
     main.legend(loc="lower left", fontsize=SMALL_SIZE, frameon=False, ncol=2)
-    title = fig.text(0.03, 0.93, "", fontsize=TITLE_SIZE, color=INK)
+    title = fig.text(0.03, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)
     n_ellipse, n_cloud = frame.arrays["counts"]
     lines = {}
     for ax, keys, labels, head in (
