@@ -1,11 +1,19 @@
-"""The ai-art video's figures against closed forms and direct calls of the simulate API."""
+"""The ai-art video's figures against closed forms and direct calls of the simulate API; its
+captions by part and its claims."""
 
 import numpy as np
 import pytest
 
 from frame_memory import peak_growth
 from genailab.errors import ConfigError
-from genailab.experiments.ai_art import exponents, memory_bytes, revealed_terms
+from genailab.experiments.ai_art import (
+    CLAIMS,
+    caption,
+    exponents,
+    frame_count,
+    memory_bytes,
+    revealed_terms,
+)
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
 from genailab.simulate import basins, eta_partial_sums, family
@@ -91,6 +99,28 @@ def test_final_frame_holds_the_whole_contact_sheet(frames):
     assert final.scalars["attractors"] == 9
     assert int(np.sum(final.arrays["periods"] == 2)) == 5
     assert final.scalars["abs_eta_at_zero_1"] < 1e-12
+
+
+def test_captions_follow_the_parts_and_the_claims_hold(frames):
+    assert len(frames) == frame_count(get(NAME).config(quick=True))
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    halves = [caption(part, share) for part in ("orbits", "basins") for share in (0.0, 0.5)]
+    assert stretches == halves  # two messages a part; the held gallery stays in the last
+    assert all(len(c) <= 90 for c in stretches)
+    final = frames[-1].scalars
+    n = frames[0].arrays["orbits"].shape[1]
+    s = exponents()
+    errors = frames[0].arrays["errors"][:, -1]
+    law = errors / (0.5 * (n + 1) ** -s.real)
+    assert final["law_ratio_min"] == pytest.approx(law.min())
+    smooth, limits = frames[0].arrays["smooth"][:, -1], frames[0].arrays["limits"]
+    assert final["smooth_gain"] == pytest.approx(min(errors / np.hypot(*(smooth - limits).T)))
+    _, sweep = _parts(frames)
+    assert final["attractors_first"] == sweep[0].scalars["attractors"] == 7
+    assert [claim.evaluate(final)["met"] for claim in CLAIMS] == [True] * len(CLAIMS)
+    # a sweep that ends where it started finds no new attractors: the last claim fails
+    assert not CLAIMS[-1].evaluate({**final, "attractors": final["attractors_first"]})["met"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The bitmap-classification video against references: BitmapClassifier run directly on the same
-data, the Bayes-optimal rule from scipy's Gaussian densities, and the pass counts."""
+data, the Bayes-optimal rule from scipy's Gaussian densities, and the pass counts; the passes
+fitted to an exact number of frames, the captions by phase and the claims."""
 
 import numpy as np
 import pytest
@@ -9,14 +10,18 @@ from frame_memory import traced_peak
 from genailab.device import available_devices
 from genailab.errors import ConfigError
 from genailab.experiments.bitmap_classification import (
+    CLAIMS,
     COVS,
     MEANS,
     PRIORS,
     Config,
     bayes_rule,
+    caption,
+    frame_count,
     frames,
     memory_bytes,
     sample_mixture,
+    shown_passes,
 )
 from genailab.lab import get, iterate_frames
 from genailab.learn import BitmapClassifier
@@ -52,8 +57,12 @@ def test_final_frame_is_the_classifier_run_directly_and_the_borders_stop(seed):
     last = frames[-1]
     np.testing.assert_array_equal(last.arrays["bitmap"], clf.bitmap_)
     np.testing.assert_array_equal(last.arrays["X"], X)
-    assert len(frames) == clf.n_passes_ + 1
-    assert [f.scalars["changed_pixels"] for f in frames[1:]] == clf.changed_.tolist()
+    # QUICK makes fewer passes than it shows frames: each pass once, then the last one held
+    n = clf.n_passes_ + 1
+    assert len(frames) == frame_count(QUICK) == QUICK.shown > n
+    assert [f.scalars["pass"] for f in frames] == [*range(n)] + [n - 1] * (QUICK.shown - n)
+    assert [f.scalars["changed_pixels"] for f in frames[1:n]] == clf.changed_.tolist()
+    assert last.scalars["passes"] == clf.n_passes_
     assert last.scalars["changed_pixels"] == 0 and last.scalars["classified_share"] == 1.0
     shares = [f.scalars["classified_share"] for f in frames]
     assert np.all(np.diff(shares) >= 0) and shares[0] < 0.1
@@ -70,8 +79,42 @@ def test_random_neighbor_mode_fills_the_grid_and_stops_there():
     frames = list(iterate_frames(NAME, quick=True, overrides={"mode": "random-neighbor"}))
     last = frames[-1]
     assert last.scalars["classified_share"] == 1.0
-    assert frames[-2].scalars["classified_share"] < 1.0
+    assert last.arrays["classified"][-2] < 1.0  # the pass before the last left a blank
     assert (last.arrays["bitmap"] >= 0).all()
+    assert last.caption == caption(1.0, True, True, False, False)  # it stops, never settles
+
+
+def test_a_run_of_more_passes_than_frames_is_sampled_evenly_with_its_ends():
+    cfg = get(NAME).config(quick=True, overrides={"shown": 8})
+    frames = list(iterate_frames(NAME, quick=True, overrides={"shown": 8}))
+    passes = [int(f.scalars["pass"]) for f in frames]
+    total = int(frames[-1].scalars["passes"])
+    assert len(frames) == frame_count(cfg) == 8 and total + 1 > 8
+    assert passes == shown_passes(total + 1, 8)
+    assert passes[0] == 0 and passes[-1] == total and np.all(np.diff(passes) > 0)
+    # each frame's curves end at its own pass
+    assert [len(f.arrays["accuracy"]) for f in frames] == [p + 1 for p in passes]
+
+
+def test_captions_follow_the_phases_and_the_claims_hold():
+    frames = list(iterate_frames(NAME, quick=True))
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert stretches == [
+        caption(0.0, False, False, True, True),  # the painted points
+        caption(0.5, False, False, True, False),  # filling in
+        caption(1.0, False, False, True, False),  # the borders wobble
+        caption(1.0, True, True, True, False),  # settled, held to the end
+    ]
+    assert all(len(c) <= 90 for c in stretches)
+    final = frames[-1].scalars
+    assert 0 < final["fill_pass"] < final["passes"]
+    assert [claim.evaluate(final)["met"] for claim in CLAIMS] == [True] * len(CLAIMS)
+    assert not CLAIMS[0].evaluate({**final, "gap_to_bayes": 0.08})["met"]
+    # the pass limit stops the filter before the borders settle: the claim says so
+    cut = list(iterate_frames(NAME, quick=True, overrides={"max_passes": 18}))
+    assert cut[-1].caption == caption(1.0, True, False, True, False)
+    assert not CLAIMS[1].evaluate(cut[-1].scalars)["met"]
 
 
 def _missing_device() -> str:

@@ -1,5 +1,6 @@
 """nearest-neighbors: the frames' recalls are those of direct ProbabilisticANN runs, they only
-grow, they follow 1 - (1 - 1/n)^p, and the graph index beats the probes by pruning."""
+grow, they follow 1 - (1 - 1/n)^p, and the graph index beats the probes by pruning; the video's
+captions follow the passes and its claims hold."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,10 @@ from frame_memory import traced_peak
 from genailab.embed import GraphIndex, expected_recall
 from genailab.errors import ConfigError
 from genailab.experiments.nearest_neighbors import (
+    CLAIMS,
     Config,
+    caption,
+    frame_count,
     frames,
     make_data,
     memory_bytes,
@@ -83,6 +87,25 @@ def test_the_graph_index_reaches_full_recall_with_a_few_percent_of_the_work(run)
     assert np.all(np.diff(a["graph_cost"]) > 0)  # a wider beam measures more nodes
     assert s["probes_per_query"] == cfg.passes * cfg.points
     assert s["recall_random"] < s["recall_graph"]
+
+
+def test_captions_tell_the_passes_apart_and_the_claims_hold(run):
+    cfg, _, _, _, frames = run
+    assert len(frames) == frame_count(cfg)
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert stretches == [caption(p) for p in (0, 1, 2, 3)]  # four messages, in order, no return
+    assert all(len(c) <= 90 for c in stretches)
+    final = frames[-1].scalars
+    assert [claim.evaluate(final)["met"] for claim in CLAIMS] == [True] * len(CLAIMS)
+    # a claim can fail: probes that fell short of their curve would not be said to follow it
+    assert not CLAIMS[0].evaluate({**final, "recall_random": final["recall_expected"] - 0.1})["met"]
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_frame_count_is_exact_on_both_presets(quick):
+    cfg = get(NAME).config(quick=quick, overrides=dict(queries=20))
+    assert sum(1 for _ in frames(cfg)) == frame_count(cfg)
 
 
 def test_frames_repeat():

@@ -1,5 +1,6 @@
 """The synthetic-universe video: mass and momentum kept through the mergers, the energy books
-balanced, the collision graph's components are the surviving stars, and the flags work."""
+balanced, the collision graph's components are the surviving stars, and the flags work; the
+captions follow the simulation's phases and the claims hold."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,13 @@ from scipy.sparse.csgraph import connected_components
 from frame_memory import peak_growth
 from genailab.device import available_devices
 from genailab.errors import ConfigError
-from genailab.experiments.synthetic_universe import Config, frame_count, memory_bytes
+from genailab.experiments.synthetic_universe import (
+    CLAIMS,
+    Config,
+    caption,
+    frame_count,
+    memory_bytes,
+)
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
 
@@ -70,6 +77,23 @@ def test_frame_count_and_flashes(quick):
     assert len(quick) == frame_count(Config(**Config.QUICK))
     flashes = sum(len(f.arrays["flashes"]) for f in quick if f.text["phase"] == "universe")
     assert 0 < flashes <= quick[-1].scalars["merges"]
+
+
+def test_captions_follow_the_phases_and_the_claims_hold(quick):
+    captions = [f.caption for f in quick]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert stretches == [caption(0.0), caption(0.3), caption(0.6), caption(1.0, graph=True)]
+    assert all(len(c) <= 90 for c in stretches)
+    assert all(f.caption == caption(1.0, graph=True) for f in quick if f.text["phase"] == "graph")
+    final = quick[-1].scalars
+    start = np.abs(quick[0].arrays["masses"]).max()
+    assert final["start_max_mass"] == start and final["stars"] == 200
+    assert final["mass_growth"] == pytest.approx(final["max_mass"] / start)
+    assert [claim.evaluate(final)["met"] for claim in CLAIMS] == [True] * len(CLAIMS)
+    # without mergers nothing is absorbed and nothing grows: the first two claims fail
+    still = run(merge_distance=0.0, steps=40, frames=4)[-1].scalars
+    assert still["merges"] == 0
+    assert [claim.evaluate(still)["met"] for claim in CLAIMS] == [False, False, True, True]
 
 
 def test_negative_share_and_law_flags():

@@ -1,5 +1,6 @@
 """word-neighbors: GloVe 50-d answers queen and rome, the graph index returns brute force's
-top 10, and the 2-D walk is the projection of the vector sum."""
+top 10, the 2-D walk is the projection of the vector sum, and the video's captions are one per
+scene (the neighbour questions share one) while its claims hold."""
 
 import sys
 
@@ -10,7 +11,15 @@ from frame_memory import traced_peak
 from genailab.embed import load_glove
 from genailab.errors import ConfigError
 from genailab.experiments import word_neighbors
-from genailab.experiments.word_neighbors import ANALOGIES, WORDS, memory_bytes
+from genailab.experiments.word_neighbors import (
+    ANALOGIES,
+    CLAIMS,
+    NEIGHBOURS_CAPTION,
+    WORDS,
+    analogy_caption,
+    frame_count,
+    memory_bytes,
+)
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
 
@@ -93,6 +102,30 @@ def test_the_walk_is_the_projection_of_the_sum(frames):
         if leg:  # the tip lies on the current leg
             d, e = corners[leg] - corners[leg - 1], tip - corners[leg - 1]
             assert abs(d[0] * e[1] - d[1] * e[0]) < 1e-6 * max(1.0, float(d @ d))  # float32 vectors
+
+
+def test_one_caption_a_scene_and_the_claims_hold(frames):
+    cfg = get(NAME).config(quick=True, overrides=dict(k=10, words=2, analogies=4, steps=1))
+    assert len(frames) == frame_count(cfg)
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    # the two neighbour questions share a message; each analogy has its own, start to answer
+    assert stretches == [NEIGHBOURS_CAPTION] + [analogy_caption(*q[:3]) for q in ANALOGIES]
+    assert all(len(c) <= 90 for c in stretches)
+    readouts = {
+        f.text["readout"] for f in frames if f.caption == analogy_caption(*ANALOGIES[0][:3])
+    }
+    assert "king - man + woman is nearest to 'queen'" in readouts  # the answer, under the band
+    final = frames[-1].scalars
+    assert final["questions"] == 6 and final["analogies"] == 4
+    assert [claim.evaluate(final)["met"] for claim in CLAIMS] == [True] * len(CLAIMS)
+    assert not CLAIMS[2].evaluate({**final, "index_equals_exact": 5 / 6})["met"]
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_frame_count_is_exact_on_both_presets(quick):
+    cfg = get(NAME).config(quick=quick, overrides=dict(vocab=10_000, index="exact"))
+    assert sum(1 for _ in word_neighbors.frames(cfg)) == frame_count(cfg)
 
 
 def test_frames_repeat_and_without_the_extra_the_error_says_how(monkeypatch):

@@ -11,8 +11,9 @@ Second, a sweep through a family of Granville's two-dimensional sine map
 coloured by the attractor its orbit reaches (a colour-blind-safe palette, largest basin first)
 and darkened by how long it hesitated, so basin boundaries show as dark veins. As rho grows
 the broad marbled basins break into a quilt of "pillows" and then a fine plaid; the gallery of
-the family fills in on the right. The figures to watch are the number of attractors and the
-share of the plane each one captures.
+the family fills in on the right. The figures to watch are the number of attractors, here
+{attractors_first:.0f} at the start of the sweep and {attractors:.0f} at its end, and the share
+of the plane each one captures.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.settings import seed_setting, setting
 from genailab.simulate import averaged_partial_sums, basins, eta, eta_partial_sums, family
 from genailab.simulate.palettes import basin_colour_table, basin_image
 from genailab.video import Canvas
-from genailab.video.style import PALETTE, SMALL_SIZE, TITLE_SIZE
+from genailab.video.style import LABEL_SIZE, PALETTE, SMALL_SIZE
 
 # The first and tenth zeros of the Riemann zeta function on the critical line (imaginary parts).
 ZETA_ZEROS = {1: 14.134725141734693, 10: 49.773832477672302}
@@ -50,6 +52,7 @@ _BOX = dict(facecolor=DARK, alpha=0.75, edgecolor="none", pad=1.5)  # text over 
     chapter="Granville's data videos",
     title="AI art: eta-function orbits and sine-map basins",
     fps=15,
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -75,6 +78,45 @@ class Config:
             raise ValueError(
                 f"orbit_frames must be at most terms ({self.terms}), got {self.orbit_frames}"
             )
+
+
+QUESTION = (
+    "What pictures do exact computations draw: the eta series closing in on its limit, and "
+    "the basins of a sine map?"
+)
+ANSWER = (
+    "At zeros of ζ the orbits end {abs_eta_at_zero_1:.0e} from 0, off the line "
+    "{abs_eta_off_line_1:.2f} away; the sine map goes from {attractors_first:.0f} attractors "
+    "to {attractors:.0f}"
+)
+CLAIMS = (
+    Claim(
+        "max(abs_eta_at_zero_1, abs_eta_at_zero_10) < 1e-9 "
+        "and min(abs_eta_off_line_1, abs_eta_off_line_10) > 0.1",
+        "at zeros of ζ on the critical line the orbits close in on 0; off it they do not",
+    ),
+    Claim(
+        "0.9 < law_ratio_min and law_ratio_max < 1.1",
+        "after n terms each orbit lies n^-σ / 2 from its limit, within 10%",
+    ),
+    Claim("smooth_gain > 10", "averaging consecutive sums lands over 10 times closer"),
+    Claim(
+        "attractors > attractors_first",
+        "the sine map ends its sweep with more attractors than it started with",
+    ),
+)
+
+
+def caption(part: str, share: float) -> str:
+    """The message of the stretch a frame falls in: its ``part`` (orbits or basins) and the
+    ``share`` of that part shown so far."""
+    if part == "orbits":
+        if share < 0.5:
+            return "The eta series, term by term: each partial sum is a point of the plane"
+        return "On the critical line, at zeros of ζ, the orbits close in on 0; off it, they do not"
+    if share < 0.5:
+        return "Granville's sine map: each pixel is a start, coloured by the attractor it reaches"
+    return "As ρ grows, the broad basins break into a quilt of pillows, then a fine plaid"
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -145,6 +187,13 @@ def frames(cfg: Config) -> Iterator[Frame]:
     final_eta = {f"orbit_{i + 1}_error": errors[i, -1] for i in range(len(s))}
     final_eta["abs_eta_at_zero_1"] = abs(limits[0])
     final_eta["abs_eta_at_zero_10"] = abs(limits[2])
+    final_eta["abs_eta_off_line_1"] = abs(limits[1])
+    final_eta["abs_eta_off_line_10"] = abs(limits[3])
+    # the distance left after N terms against half the next term, (N + 1)^-sigma / 2
+    law = errors[:, -1] / (0.5 * (cfg.terms + 1.0) ** -s.real)  # (4,)
+    final_eta["law_ratio_min"], final_eta["law_ratio_max"] = float(law.min()), float(law.max())
+    # how many times closer the mean of the last two partial sums lies than the last one
+    final_eta["smooth_gain"] = float(np.min(errors[:, -1] / np.abs(smooth[:, -1] - limits)))
     for f, n in enumerate(shown):
         scalars = {"terms": float(n)}
         for i in range(len(s)):
@@ -154,6 +203,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             arrays={**constant, "view": views[f]},
             scalars=scalars,
             text={"part": "orbits", "n": str(n)},
+            caption=caption("orbits", f / cfg.orbit_frames),
         )
 
     # ---------------------------------------------------------------- second half: basins
@@ -179,12 +229,15 @@ def frames(cfg: Config) -> Iterator[Frame]:
             filled += 1
         shares = np.zeros(max(result.n_attractors, 1))
         shares[: result.n_attractors] = result.shares
+        if k == 0:
+            attractors_first = float(result.n_attractors)
         scalars = {
             "rho": result.params.rho,
             "lam": result.params.lam,
             "attractors": float(result.n_attractors),
             "largest_basin_share": float(shares[0]),
             "unsettled_share": float(np.mean(result.labels < 0)),
+            "attractors_first": attractors_first,
             **final_eta,
         }
         frame = Frame(
@@ -203,6 +256,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             },
             scalars=scalars,
             text={"part": "basins", "t": f"{t:.3f}"},
+            caption=caption("basins", k / cfg.sweep_frames),
             poster=k == last,
         )
         yield frame
@@ -212,6 +266,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             arrays=frame.arrays,
             scalars=frame.scalars,
             text=frame.text,
+            caption=frame.caption,  # the held gallery stays in the last stretch
         )
 
 
@@ -231,20 +286,20 @@ def _setup_orbits(canvas: Canvas, frame: Frame, art: dict) -> None:
     n_terms = frame.arrays["orbits"].shape[1]
     # start the colour map a third of the way in: plasma's darkest blues vanish on DARK
     norm = Normalize(-0.3 * np.log(n_terms), np.log(n_terms))
-    size = 0.405  # height of one square orbit panel, in figure fractions
+    size = 0.375  # height of one square orbit panel, in figure fractions
     width = size * canvas.height / canvas.width
     headers = ("on the critical line, σ = 1/2", "off the line, σ = 3/4")
     for c, header in enumerate(headers):
         fig.text(
             0.035 + c * (width + 0.012),
-            0.862,
+            0.795,
             header,
             color=_SIGMA_COLOURS[c],
             fontsize=SMALL_SIZE + 1,
         )
     for i in range(4):
         r, c = divmod(i, 2)
-        ax = fig.add_axes((0.035 + c * (width + 0.012), 0.445 - r * (size + 0.015), width, size))
+        ax = fig.add_axes((0.035 + c * (width + 0.012), 0.41 - r * (size + 0.015), width, size))
         ax.set_facecolor(DARK)
         ax.set(xticks=[], yticks=[])
         for side in ax.spines.values():
@@ -261,7 +316,7 @@ def _setup_orbits(canvas: Canvas, frame: Frame, art: dict) -> None:
             0.03,
             0.97,
             f"s = {s[i, 0]:g} + {s[i, 1]:.4f}i"
-            + (f"  (zero no. {nth} of ζ)" if s[i, 0] == 0.5 else f"  (height of zero {nth})"),
+            + (f"  (zero {nth} of ζ)" if s[i, 0] == 0.5 else f"  (height of zero {nth})"),
             transform=ax.transAxes,
             color=LIGHT,
             fontsize=SMALL_SIZE - 1,
@@ -295,7 +350,7 @@ def _setup_orbits(canvas: Canvas, frame: Frame, art: dict) -> None:
         lines.append(zigzag)
         smooth_lines.append(smooth)
         heads.append(head)
-    err_ax = fig.add_axes((0.60, 0.13, 0.375, 0.68))
+    err_ax = fig.add_axes((0.60, 0.12, 0.375, 0.64))
     err_ax.set_facecolor(DARK)
     for side in ("top", "right"):
         err_ax.spines[side].set_visible(False)
@@ -358,8 +413,8 @@ def _sheet_geometry(thumb: int, rows: int, cols: int) -> tuple[int, int]:
 def _setup_basins(canvas: Canvas, frame: Frame, art: dict) -> None:
     fig = canvas.figure
     x0, x1, y0, y1 = frame.arrays["bounds"]
-    side = 0.80
-    main = fig.add_axes((0.03, 0.06, side * canvas.height / canvas.width, side))
+    side = 0.76  # under the readout, itself under the band
+    main = fig.add_axes((0.03, 0.04, side * canvas.height / canvas.width, side))
     main.set(xticks=[], yticks=[])
     for spine in main.spines.values():
         spine.set_visible(False)
@@ -375,8 +430,9 @@ def _setup_basins(canvas: Canvas, frame: Frame, art: dict) -> None:
     thumb = frame.arrays["sheet_labels"].shape[-1]
     rows, cols = frame.arrays["sheet_shape"]
     height, width = _sheet_geometry(thumb, rows, cols)
-    box_w, box_h = 0.45, 0.45 * height / width * canvas.width / canvas.height
-    sheet_ax = fig.add_axes((0.525, 0.86 - box_h, box_w, box_h))
+    box_w = 0.42
+    box_h = box_w * height / width * canvas.width / canvas.height
+    sheet_ax = fig.add_axes((0.525, 0.80 - box_h, box_w, box_h))
     sheet_ax.set_axis_off()
     sheet = sheet_ax.imshow(
         np.zeros((height, width, 3), np.uint8),
@@ -507,8 +563,9 @@ def draw(frame: Frame, canvas: Canvas) -> None:
     if not art:
         fig = canvas.figure
         fig.set_facecolor(DARK)
-        art["title"] = _text(fig, 0.02, 0.945, "", fontsize=TITLE_SIZE)
-        art["subtitle"] = _text(fig, 0.02, 0.905, "", fontsize=SMALL_SIZE + 1, color=DIM)
+        # the readout below the band that the runner paints (light ink on this dark frame)
+        art["title"] = _text(fig, 0.02, 0.875, "", fontsize=LABEL_SIZE + 1)
+        art["subtitle"] = _text(fig, 0.02, 0.835, "", fontsize=SMALL_SIZE + 1, color=DIM)
     if frame.text["part"] == "orbits":
         if "orbit_axes" not in art:
             _setup_orbits(canvas, frame, art)

@@ -3,11 +3,13 @@ three overlapping Gaussian clouds are painted on a bitmap, one colour per class;
 pixel starts blank (grey). Then a filter runs over the whole image, pass after pass, as a GPU
 would: each blank or contested pixel takes the colour that is most common in the small square
 around it (Vincent Granville's "GPU classification", from his book *Synthetic Data and
-Generative AI*). The colours grow out of the training points until the image is full, then the
-borders between classes wobble and settle; the run stops when a pass changes no pixel. A new
-point is classified by the colour of its pixel. Watch the test accuracy climb to within a point
-or two of the Bayes-optimal rule, the best any classifier can do on this mixture, computed from
-the true densities (its borders are the dashed lines).
+Generative AI*). The colours grow out of the training points until the image is full (here
+after {fill_pass:.0f} passes), then the borders between classes wobble and settle; the run stops
+when a pass changes no pixel (here pass {passes:.0f}), and the video holds the settled bitmap.
+A new point is classified by the colour of its pixel. Watch the test accuracy climb to
+{test_accuracy:.1%}, against {bayes_accuracy:.1%} for the Bayes-optimal rule, the best any
+classifier can do on this mixture, computed from the true densities (its borders are the dashed
+lines).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Literal
 import numpy as np
 
 from genailab.device import DeviceUnavailableError, resolve_device
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import BitmapClassifier
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
-from genailab.video.style import INK, MUTED, PALETTE, PALETTE_RGB, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, PALETTE_RGB, style_axes
 
 # The known mixture: three Gaussian classes with these priors, means and covariances.
 PRIORS = np.array([0.5, 0.3, 0.2])
@@ -37,6 +40,7 @@ UNCLASSIFIED_RGB = (232, 232, 228)  # a pale neutral for the blank pixels
     name="bitmap-classification",
     chapter="Granville's data videos",
     title="Classification by a bitmap that fills itself in",
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -51,18 +55,85 @@ class Config:
     mode: Literal["majority", "random-neighbor"] = setting(
         "majority", help="a pixel takes its window's most common class, or a random neighbour's"
     )
-    max_passes: int = setting(400, help="filter passes at most; a frame each", ge=1, le=10_000)
+    max_passes: int = setting(400, help="filter passes at most", ge=1, le=10_000)
+    shown: int = setting(
+        75,
+        help="frames of the video: each pass once, then the settled bitmap held to the end "
+        "(a run of more passes is sampled evenly)",
+        ge=2,
+        le=10_000,
+    )
     device: Literal["cpu", "auto", "cuda", "mps"] = setting(
         "cpu", help="torch device; cpu (the default) gives the same frames on every machine"
     )
     seed: int = seed_setting()
-    QUICK = dict(train=300, test=2000, resolution=120)
+    QUICK = dict(train=300, test=2000, resolution=120, shown=30)
 
     def __post_init__(self) -> None:
         try:  # a device this machine lacks is refused before the run starts
             resolve_device(self.device)
         except DeviceUnavailableError as err:
             raise ValueError(str(err)) from None
+
+
+QUESTION = (
+    "Can an image filter that only copies its neighbours' colours classify points nearly as "
+    "well as the best possible rule?"
+)
+ANSWER = (
+    "After {passes:.0f} passes no pixel changes: test accuracy {test_accuracy:.1%}, against "
+    "{bayes_accuracy:.1%} for the Bayes-optimal rule, the best possible"
+)
+CLAIMS = (
+    Claim(
+        "gap_to_bayes < 0.05",
+        "the filled bitmap ends within 5 points of the Bayes-optimal accuracy",
+    ),
+    Claim(
+        "classified_share == 1 and changed_pixels == 0",
+        "the filter stops by itself: every pixel has a class and a pass changes none",
+    ),
+)
+
+
+def caption(share: float, last: bool, converged: bool, majority: bool, first: bool) -> str:
+    """The message of the stretch a frame falls in: the painted points, the filling, the
+    wobbling borders, and how the run ended (``last``: the run's final pass, or a hold of it)."""
+    if first:
+        return "Only the pixels under the training points start with a class"
+    if last and converged and majority:
+        return "No pixel changes any more: the borders have settled near the Bayes-optimal ones"
+    if last and converged:
+        return "Every pixel has a class; random copying never settles, so the filter stops here"
+    if last:
+        return "The pass limit stopped the filter before the borders settled"
+    if share < 1:
+        return (
+            "Each pass, a pixel takes the most common colour in the square around it"
+            if majority
+            else "Each pass, a blank pixel copies the colour of a random neighbour"
+        )
+    return "Every pixel has a class; the borders between the classes wobble and settle"
+
+
+def shown_passes(bitmaps: int, shown: int) -> list[int]:
+    """The pass each of the ``shown`` frames shows, of a run that made ``bitmaps`` bitmaps
+    (pass 0 and one per pass): each once and the last held, or an even sample that keeps the
+    first and the last.
+
+    Examples
+    --------
+    >>> shown_passes(3, 5), shown_passes(9, 5)
+    ([0, 1, 2, 2, 2], [0, 2, 4, 6, 8])
+    """
+    if bitmaps <= shown:
+        return [*range(bitmaps)] + [bitmaps - 1] * (shown - bitmaps)
+    return np.round(np.linspace(0, bitmaps - 1, shown)).astype(int).tolist()
+
+
+def frame_count(cfg: Config) -> int:
+    """``shown``, however many passes the filter makes (the passes are fitted to it)."""
+    return cfg.shown
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -130,24 +201,32 @@ def frames(cfg: Config) -> Iterator[Frame]:
         "n_passes": np.array(n - 1),
         "changed_max": np.array(np.nanmax(changed, initial=0.0)),
     }
-    for t in range(n):
+    full = np.flatnonzero(classified >= 1)
+    fill_pass = int(full[0]) if full.size else -1  # the first pass with every pixel classified
+    majority = cfg.mode == "majority"
+    for t, k in enumerate(shown_passes(n, cfg.shown)):
+        last = k == n - 1
         yield Frame(
             step=t,
             arrays={
                 **fixed,
-                "bitmap": bitmaps[t],
-                "classified": classified[: t + 1],
-                "changed": changed[: t + 1],
-                "accuracy": accuracy[: t + 1],
+                "bitmap": bitmaps[k],
+                "classified": classified[: k + 1],
+                "changed": changed[: k + 1],
+                "accuracy": accuracy[: k + 1],
             },
             scalars={
-                "classified_share": classified[t],
-                "changed_pixels": 0 if t == 0 else int(changed[t]),
-                "test_accuracy": accuracy[t],
+                "pass": k,
+                "passes": n - 1,
+                "fill_pass": fill_pass,
+                "classified_share": classified[k],
+                "changed_pixels": 0 if k == 0 else int(changed[k]),
+                "test_accuracy": accuracy[k],
                 "bayes_accuracy": bayes_accuracy,
-                "gap_to_bayes": bayes_accuracy - accuracy[t],
+                "gap_to_bayes": bayes_accuracy - accuracy[k],
             },
-            text={"mode": cfg.mode, "last": str(t == n - 1), "converged": str(clf.converged_)},
+            text={"mode": cfg.mode, "last": str(last), "converged": str(clf.converged_)},
+            caption=caption(classified[k], last, clf.converged_, majority, first=k == 0),
         )
 
 
@@ -164,7 +243,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     extent = tuple(a["extent"])
     n_classes = int(a["y"].max()) + 1
     n_passes = int(a["n_passes"])
-    main = fig.add_axes((0.04, 0.07, 0.50, 0.80))
+    main = fig.add_axes((0.04, 0.05, 0.50, 0.76))  # under the readout, itself under the band
     image = main.imshow(
         np.zeros((*a["bitmap"].shape, 3)),
         origin="lower",
@@ -184,9 +263,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     colours = [PALETTE[int(k)] for k in a["y"]]
     main.scatter(*a["X"].T, s=7, c=colours, edgecolors="black", linewidths=0.25, zorder=3)
     main.set(xlim=extent[:2], ylim=extent[2:], xticks=[], yticks=[])
-    title = fig.text(0.04, 0.935, "", fontsize=TITLE_SIZE, color=INK)
-    subtitle = fig.text(0.04, 0.89, "", fontsize=11, color=MUTED)
-    panels = [fig.add_axes((0.63, y, 0.34, 0.17)) for y in (0.65, 0.37, 0.09)]
+    title = fig.text(0.04, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)  # below the band
+    subtitle = fig.text(0.04, 0.835, "", fontsize=11, color=MUTED)
+    panels = [fig.add_axes((0.63, y, 0.34, 0.17)) for y in (0.63, 0.36, 0.09)]
     curves = []
     names = (
         "share of pixels classified",
@@ -233,19 +312,20 @@ def draw(frame: Frame, canvas: Canvas) -> None:
     art["markers"][1].set_text(f"{s['test_accuracy']:.1%} now")
     last, converged = frame.text["last"] == "True", frame.text["converged"] == "True"
     majority = frame.text["mode"] == "majority"
-    if frame.step == 0:
+    k = int(s["pass"])  # the pass shown (the held frames repeat the last)
+    if k == 0:
         head = "Pass 0: only the pixels under training points have a class"
     elif last and majority and converged:
-        head = f"Pass {frame.step}: no pixel changed, the borders stopped moving"
+        head = f"Pass {k}: no pixel changed, the borders stopped moving"
     elif last and converged:
-        head = f"Pass {frame.step}: every pixel classified (random copying never settles)"
+        head = f"Pass {k}: every pixel classified (random copying never settles)"
     elif last:
-        head = f"Pass {frame.step}: stopped before the borders settled"
+        head = f"Pass {k}: stopped before the borders settled"
     elif s["classified_share"] < 1:
-        head = f"Pass {frame.step}: {s['classified_share']:.0%} of pixels classified"
+        head = f"Pass {k}: {s['classified_share']:.0%} of pixels classified"
     else:
         changed = int(s["changed_pixels"])
-        head = f"Pass {frame.step}: every pixel classified, {changed:,} still flipping at borders"
+        head = f"Pass {k}: every pixel classified, {changed:,} still flipping at borders"
     art["title"].set_text(head)
     art["subtitle"].set_text(
         f"test accuracy {s['test_accuracy']:.1%}, Bayes-optimal {s['bayes_accuracy']:.1%}"

@@ -5,10 +5,13 @@
 mass and red ones negative mass, which flips the sign of every pull they take part in: a
 negative star is drawn towards positive ones, which flee it. Stars that come close merge, with a
 ring flashing where it happens, and the merged star grows with the sum of the masses, keeping
-the total momentum exactly (Granville's original does not). The panels follow the number of
-stars, the largest mass, the energy (mergers spend it; the integrator keeps what is left) and
-the momentum error, which stays at round-off. The last frames draw the collision graph, who
-absorbed whom, at the stars' starting places: each merger tree is a colour.
+the total momentum exactly (Granville's original does not): here {merges:.0f} of the
+{stars:.0f} stars were absorbed, and the largest mass grew from {start_max_mass:.1f} to
+{max_mass:.1f}. The panels follow the number of stars, the largest mass, the energy (mergers
+change it; the integrator keeps what is left, to within {energy_drift:.1e} of its scale) and the
+momentum error, which stays at round-off ({momentum_drift:.0e}). The last frames draw the
+collision graph, who absorbed whom, at the stars' starting places: each of the
+{merger_trees:.0f} merger trees is a colour.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from typing import Literal
 
 import numpy as np
 
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 MASS_MEAN, MASS_SD = 1.25, 0.75  # Granville's N(1.25, 0.75) for the mass magnitudes
 RADIUS = 1.0  # the starting disc
@@ -35,6 +39,7 @@ GRAPH_SHARE = 0.1  # share of the video spent drawing the collision graph
     name="synthetic-universe",
     chapter="Granville's data videos",
     title="A synthetic universe with negative masses and mergers",
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -87,6 +92,40 @@ class Config:
             resolve_device(self.device, float64=True)  # the universe runs in float64
         except DeviceUnavailableError as err:
             raise ValueError(str(err)) from None
+
+
+QUESTION = (
+    "When the stars of a spinning disc merge as they collide, what do the mergers build, and "
+    "what do they keep?"
+)
+ANSWER = (
+    "{merges:.0f} of {stars:.0f} stars merged into others, in {merger_trees:.0f} merger trees; "
+    "the largest mass grew {mass_growth:.0f}-fold; momentum error {momentum_drift:.0e}"
+)
+CLAIMS = (
+    Claim("merges > stars_alive", "most stars end inside another: more were absorbed than survive"),
+    Claim(
+        "max_mass > 5 * start_max_mass",
+        "the largest star ends over 5 times heavier than the heaviest at the start",
+    ),
+    Claim("momentum_drift < 1e-12", "every merger keeps the total momentum, to round-off"),
+    Claim(
+        "energy_drift < 0.003",
+        "net of what mergers change, the integrator keeps the energy within 0.3%",
+    ),
+)
+
+
+def caption(share: float, graph: bool = False) -> str:
+    """The message of the stretch a frame falls in: ``share`` of the simulated steps done, or
+    the collision graph."""
+    if graph:
+        return "The collision graph: who absorbed whom, drawn where each star started"
+    if share < 0.2:
+        return "A spinning disc of stars pulls on itself; red stars have negative mass"
+    if share < 0.5:
+        return "Stars that come close merge (green rings), and the merged star grows"
+    return "Through every merger the momentum stays exact, and the energy net of them flat"
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -147,6 +186,7 @@ def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
     history = {name: np.full(count, np.nan) for name in names}
     start = universe.state()
     start_positions, start_masses = start.positions, start.masses  # (N, 2), (N,)
+    start_max_mass = float(np.abs(start_masses).max())
     total_time = cfg.steps * cfg.dt
     scales = {}
     scalars: dict[str, float] = {}
@@ -169,9 +209,12 @@ def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
         absorbers = state.merges[np.isin(state.merges[:, 0], state.ids), 0]
         where = np.searchsorted(state.ids, absorbers)  # ids stay sorted: rows are only dropped
         scalars = {
+            "stars": cfg.stars,
             "stars_alive": len(state.ids),
             "merges": cfg.stars - len(state.ids),
             "max_mass": float(np.abs(state.masses).max()),
+            "start_max_mass": start_max_mass,
+            "mass_growth": float(np.abs(state.masses).max()) / start_max_mass,
             "momentum_drift": float(np.nanmax(history["momentum_error"][: k + 1])),
             "energy_drift": float(
                 np.nanmax(np.abs(history["energy_kept"][: k + 1] - scales["energy0"]))
@@ -189,6 +232,7 @@ def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
             },
             scalars=scalars,
             text={"law": f"{cfg.law:g}", "phase": "universe"},
+            caption=caption(state.step / cfg.steps),
             poster=state.step == cfg.steps,
         )
 
@@ -219,6 +263,7 @@ def _frames(cfg: Config, Universe, connected_components) -> Iterator[Frame]:
             text={"law": f"{cfg.law:g}", "phase": "graph", "until": f"{edges[upto - 1, 2]}"}
             if upto
             else {"law": f"{cfg.law:g}", "phase": "graph", "until": "0"},
+            caption=caption(1.0, graph=True),
         )
 
 
@@ -240,7 +285,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     from matplotlib.collections import LineCollection
 
     fig = canvas.figure
-    main = fig.add_axes((0.02, 0.03, 0.50, 0.86))
+    main = fig.add_axes((0.02, 0.03, 0.50, 0.81))  # under the readout, itself under the band
     main.set(xlim=(-VIEW, VIEW), ylim=(-VIEW, VIEW), xticks=[], yticks=[], aspect="equal")
     for side in main.spines.values():
         side.set_color(MUTED)
@@ -258,7 +303,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
             (0.61, "\u25cb merger (this frame)", FLASH),
         )
     ]
-    title = fig.text(0.02, 0.93, "", fontsize=TITLE_SIZE, color=INK)
+    title = fig.text(0.02, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)  # below the band
     total_time = float(frame.arrays["total_time"])
     panels = {}
     specs = (
@@ -268,7 +313,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         ("momentum_error", "momentum error |P - P0| / sum |m v|"),
     )
     for row, (key, label) in enumerate(specs):
-        ax = fig.add_axes((0.60, 0.72 - row * 0.215, 0.37, 0.14))
+        ax = fig.add_axes((0.60, 0.70 - row * 0.205, 0.37, 0.13))
         style_axes(ax)
         ax.text(0, 1.06, label, fontsize=SMALL_SIZE + 1, color=INK, transform=ax.transAxes)
         ax.locator_params(axis="y", nbins=3)
@@ -345,5 +390,5 @@ def draw(frame: Frame, canvas: Canvas) -> None:
         text.set_color(INK if label[0] == "\u2014" else MUTED)
     art["title"].set_text(
         f"Collision graph up to step {frame.text['until']}: {len(a['segments'])} mergers in "
-        f"{frame.scalars['merger_trees']:.0f} trees, drawn where the stars started"
+        f"{frame.scalars['merger_trees']:.0f} trees"
     )

@@ -1,14 +1,16 @@
 """Word vectors put words with similar uses close together, and a nearest-neighbour index finds
 them. The video uses the 50-dimensional GloVe vectors (Pennington, Socher and Manning, 2014) of
-the most frequent English words and a graph index (`GraphIndex`, cosine similarity) to ask two
-kinds of question. First, the nearest neighbours of a word: among 50,000 words, cat finds dog,
-rabbit and monkey. Second, analogies by arithmetic: start at `king`, subtract `man`, add
-`woman`, and ask the index for the word nearest to the result, leaving out the three words of
-the question; it answers `queen`, as `paris - france + italy` answers `rome`. The left panel
-is a 2-D projection (the principal components of the words on screen) in which the arrow walks
-through that sum; the right panel lists the index's answers with their cosine similarity. The
-figures to watch are the similarity of each answer, the rank of the expected word among all the
-words, and whether the index returned exactly what a brute-force search returns.
+the {vocab:,.0f} most frequent English words and a graph index (`GraphIndex`, cosine similarity)
+to ask two kinds of question. First, the nearest neighbours of a word: cat finds dog first (on
+the full preset, among 50,000 words, rabbit and monkey come next). Second, analogies by
+arithmetic: start at `king`, subtract `man`, add `woman`, and ask the index for the word nearest
+to the result, leaving out the three words of the question; it answers `queen` (cosine
+{queen_answer_cosine:.2f}), as `paris - france + italy` answers `rome`. The left panel is a 2-D
+projection (the principal components of the words on screen) in which the arrow walks through
+that sum; the right panel lists the index's answers with their cosine similarity. The figures to
+watch are the similarity of each answer, the rank of the expected word among all the words, and
+whether the index returned exactly what a brute-force search returns: here it did for
+{index_equals_exact:.0%} of the {questions:.0f} questions.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from typing import Literal
 import numpy as np
 
 from genailab.embed import ExactIndex, GraphIndex, load_glove
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 WORDS = ("cat", "king", "paris", "computer")
 ANALOGIES = (
@@ -41,6 +44,7 @@ LABELS = 24  # text artists kept for the word labels (the most words one scene s
     name="word-neighbors",
     chapter="Features, embeddings, losses",
     title="Word neighbours and king - man + woman = queen, answered by an index",
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -69,6 +73,40 @@ class Config:
     def __post_init__(self) -> None:
         if self.words + self.analogies == 0:
             raise ValueError("words and analogies cannot both be 0: nothing to show")
+
+
+QUESTION = (
+    "Do word vectors answer king - man + woman with queen, and does a graph index find the "
+    "same words as a brute-force search?"
+)
+ANSWER = (
+    "Queen ranks {queen_rank:.0f} for king - man + woman (cosine {queen_answer_cosine:.2f}); "
+    "{analogies_correct:.0%} of {analogies:.0f} analogies land right; the index = brute force "
+    "on {index_equals_exact:.0%}"
+)
+CLAIMS = (
+    Claim(
+        "queen_rank == 1 and queen_answer_cosine > 0.8",
+        "king - man + woman is nearest to queen, at a cosine above 0.8",
+    ),
+    Claim("analogies_correct == 1", "every analogy shown lands on its expected word"),
+    Claim(
+        "index_equals_exact == 1",
+        "the graph index returns exactly brute force's answers to every question",
+    ),
+)
+NEIGHBOURS_CAPTION = "Words used alike lie close together: the index lists a word's neighbours"
+
+
+def analogy_caption(a: str, b: str, c: str) -> str:
+    """The message of an analogy's scene: the same from its start to its answer.
+
+    Examples
+    --------
+    >>> analogy_caption("king", "man", "woman")
+    'king - man + woman: walk the sum, then ask the index for the nearest word'
+    """
+    return f"{a} - {b} + {c}: walk the sum, then ask the index for the nearest word"
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -190,6 +228,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             summary[f"{question[3]}_answer_cosine"] = float(ans.cosines[0])
     correct = [words[s[2].found[0]] == s[1][3] for s in scenes if s[0] == "analogy"]
     summary["analogies_correct"] = float(np.mean(correct)) if correct else float("nan")
+    summary.update(vocab=cfg.vocab, questions=len(scenes), analogies=len(correct))
 
     step = 0
     for kind, question, ans in scenes:
@@ -232,7 +271,8 @@ def _scene_frames(cfg, kind, question, ans, words, row, unit) -> Iterator[Frame]
     bar_words = "|".join(words[i] for i in answers)
 
     # the timeline: (tip position (2,), leg of the walk (0 = not moving yet), answers shown,
-    # caption); the walk's legs go king -> king - man -> king - man + woman
+    # readout); the walk's legs go king -> king - man -> king - man + woman. The readout is the
+    # live title under the band; the band's caption stays the scene's message.
     timeline = []
     if kind == "neighbors":
         for t in range(steps):
@@ -242,11 +282,11 @@ def _scene_frames(cfg, kind, question, ans, words, row, unit) -> Iterator[Frame]
         a_w, b_w, c_w, e_w = question
         for _ in range(HOLD):
             timeline.append((corners[0], 0, 0, f"Start at '{a_w}'"))
-        for leg, caption in ((1, f"{a_w} - {b_w}"), (2, f"{a_w} - {b_w} + {c_w}")):
+        for leg, walked in ((1, f"{a_w} - {b_w}"), (2, f"{a_w} - {b_w} + {c_w}")):
             start, end = corners[leg - 1], corners[leg]
             for t in range(1, steps + 1):
                 tip = start + (end - start) * t / steps  # the sum is linear: so is its shadow
-                timeline.append((tip, leg, 0, f"Walk the sum: {caption}"))
+                timeline.append((tip, leg, 0, f"Walk the sum: {walked}"))
         answer = words[answers[0]]
         verdict = "" if answer == e_w else f" (expected '{e_w}')"
         for t in range(steps):
@@ -254,7 +294,8 @@ def _scene_frames(cfg, kind, question, ans, words, row, unit) -> Iterator[Frame]
             text = f"{a_w} - {b_w} + {c_w} is nearest to '{answer}'{verdict}"
             timeline.append((corners[2], 2, shown, text))
     last = len(timeline) - 1
-    for t, (tip, leg, shown, caption) in enumerate(timeline):
+    caption = NEIGHBOURS_CAPTION if kind == "neighbors" else analogy_caption(*question[:3])
+    for t, (tip, leg, shown, readout) in enumerate(timeline):
         yield Frame(
             step=0,
             arrays={
@@ -272,11 +313,12 @@ def _scene_frames(cfg, kind, question, ans, words, row, unit) -> Iterator[Frame]
                 "kind": kind,
                 "labels": labels,
                 "bars": bar_words,
-                "caption": caption,
+                "readout": readout,
                 "index": cfg.index,
                 "agree": "same as brute force" if same else "differs from brute force",
                 "expected": question[3] if kind == "analogy" else "",
             },
+            caption=caption,
             poster=kind == "analogy" and question[3] == "queen" and t == last,
         )
 
@@ -284,11 +326,11 @@ def _scene_frames(cfg, kind, question, ans, words, row, unit) -> Iterator[Frame]
 # ------------------------------------------------------------------------------- drawing
 def _setup(canvas: Canvas, frame: Frame) -> dict:
     fig = canvas.figure
-    view = fig.add_axes((0.03, 0.06, 0.55, 0.80))
+    view = fig.add_axes((0.03, 0.05, 0.55, 0.79))  # under the readout, itself under the band
     view.set(xticks=[], yticks=[])
     for side in view.spines.values():
         side.set_color(MUTED)
-    bars = fig.add_axes((0.72, 0.10, 0.25, 0.72))
+    bars = fig.add_axes((0.72, 0.10, 0.25, 0.70))
     style_axes(bars)
     points = view.scatter([], [], s=40, zorder=3)
     labels = [
@@ -323,7 +365,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     bars.set_xlim(0, 1)
     bars.set_xlabel("cosine similarity")
     bars.invert_yaxis()
-    title = fig.text(0.03, 0.93, "", fontsize=TITLE_SIZE, color=INK)
+    title = fig.text(0.03, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)  # below the band
     legend = view.text(0.01, 0.01, "", transform=view.transAxes, fontsize=SMALL_SIZE, color=MUTED)
     note = bars.set_title("", fontsize=SMALL_SIZE, color=MUTED, loc="left")
     return dict(
@@ -351,7 +393,7 @@ def draw(frame: Frame, canvas: Canvas) -> None:
     xy, role, shown = a["xy"], a["role"], int(a["shown"])
     names = txt["labels"].split("|")
     view = art["view"]
-    scene = (txt["caption"] if txt["kind"] == "neighbors" else txt["labels"], xy.shape)
+    scene = (txt["readout"] if txt["kind"] == "neighbors" else txt["labels"], xy.shape)
     if art["scene"] != scene:  # a new question: new fixed limits for the whole scene
         art["scene"] = scene
         pts = np.vstack([xy, a["corners"]])
@@ -419,4 +461,4 @@ def draw(frame: Frame, canvas: Canvas) -> None:
     bars.set_yticks(np.arange(len(cos)))
     bars.set_yticklabels([w if j < shown else "" for j, w in enumerate(bar_words)])
     art["note"].set_text(f"{txt['index']} index, cosine: {txt['agree']}")
-    art["title"].set_text(txt["caption"])
+    art["title"].set_text(txt["readout"])
