@@ -129,7 +129,9 @@ def test_tour_renders_what_it_can_and_prints_the_gallery_path(tmp_path, monkeypa
 
     broken = dataclasses.replace(real, name="broken")
     # Experiment.module is imported on first use; hand this one a module that fails instead.
-    broken.__dict__["module"] = types.SimpleNamespace(frames=frames_that_fail, draw=real.draw)
+    broken.__dict__["module"] = types.SimpleNamespace(
+        **{**vars(real.module), "frames": frames_that_fail}
+    )
     broken.__dict__["config_class"] = real.config_class
     monkeypatch.setattr(cli, "discover", lambda: {"gradient-descent": real, "broken": broken})
     monkeypatch.setattr(registry, "discover", lambda: {"gradient-descent": real, "broken": broken})

@@ -62,6 +62,7 @@ def test_declarations_read_from_source_match_the_decorators_run_for_real():
             "fps": exp.fps,
             "size": exp.size,
             "order": exp.order,
+            "seconds": exp.seconds,
         }
         paragraphs = inspect.getdoc(module).split("\n\n")
         assert exp.explanation == "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())

@@ -51,7 +51,13 @@ def previous(tmp_path):
     summary = genailab.run("gradient-descent", out=tmp_path, overrides={"steps": 3}, **SMALL)
     folder = tmp_path / "gradient-descent"
     files = snapshot(folder)
-    assert set(files) == {"video.mp4", "poster.png", "metrics.jsonl", "summary.json"}
+    assert set(files) == {
+        "video.mp4",
+        "captions.vtt",
+        "poster.png",
+        "metrics.jsonl",
+        "summary.json",
+    }
     return tmp_path, folder, files, summary
 
 

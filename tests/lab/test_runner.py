@@ -86,7 +86,9 @@ def test_a_failing_draw_leaves_the_previous_run_byte_for_byte(tmp_path, monkeypa
         exp.draw(frame, canvas)
 
     failing = dataclasses.replace(exp)
-    failing.__dict__["module"] = types.SimpleNamespace(**{**vars(exp.module), "draw": draw_that_fails})
+    failing.__dict__["module"] = types.SimpleNamespace(
+        **{**vars(exp.module), "draw": draw_that_fails}
+    )
     failing.__dict__["config_class"] = exp.config_class
     monkeypatch.setattr(runner, "get", lambda name: failing)
     with pytest.raises(RuntimeError, match="on purpose"):
