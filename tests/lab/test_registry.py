@@ -90,6 +90,7 @@ def test_a_declaration_that_is_not_a_literal_is_refused(tmp_path):
         "fps": 30,
         "size": (320, 180),
         "order": 0,
+        "seconds": (40.0, 15.0),
         "explanation": "Doc\n\nin two paragraphs.",
     }
 
