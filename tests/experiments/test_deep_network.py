@@ -85,6 +85,24 @@ def test_sigmoid_gradients_vanish_relu_and_residual_ones_do_not(frames):
     assert frames[-1].poster
 
 
+def test_each_part_is_captioned_in_two_halves(frames):
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == 4 and all(len(c) <= 90 for c in stretches)
+    parts = [f.text["part"] for f in frames]
+    assert captions[parts.index("gradients")] == stretches[2]  # a new caption with part 2
+    assert captions.count(stretches[0]) == captions.count(stretches[2]) == 5
+
+
+def test_frame_count_is_exact_and_the_final_figures_fill_the_docstring(frames):
+    exp = get(NAME)
+    assert len(frames) == exp.frame_count(exp.config(quick=True)) == 20
+    assert exp.frame_count(exp.config()) == 160
+    final = frames[-1].scalars
+    assert final["max_rel_diff"] == max(final["max_rel_diff_engine"], final["max_rel_diff_torch"])
+    assert final["sigmoid_shrink"] == pytest.approx(1 / final["first_to_last_at_init_sigmoid"])
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from genailab.errors import ConfigError
-from genailab.experiments.linear_regression import FITS, inputs, largest_stable_lr, least_squares
+from genailab.experiments.linear_regression import (
+    CAPTIONS,
+    FITS,
+    inputs,
+    largest_stable_lr,
+    least_squares,
+)
 from genailab.lab import get, iterate_frames
 
 NAME = "linear-regression"
@@ -67,6 +73,27 @@ def test_frames_are_log_spaced_and_end_on_the_last_step():
     assert steps[0] == 0 and steps[-1] == 3000 and steps == sorted(set(steps))
     assert len(steps) <= 30 and frames[-1].poster
     assert frames[-1].scalars.keys() >= {f"mse_{name}" for name in FITS}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_captions_follow_the_fits_in_order_and_never_go_back(seed):
+    frames = run(seed)
+    index = [CAPTIONS.index(f.caption) for f in frames]
+    assert index == sorted(index) and set(index) == {0, 1, 2, 3}, index
+    # The second caption comes once the lines without a bias have settled on their floor ...
+    first = next(f for f in frames if f.caption == CAPTIONS[1]).scalars
+    assert first["mse_gd_no_bias"] < 1.01 * first["mse_lstsq_no_bias"]
+    assert first["mse_gd_bias"] > 1.5 * first["mse_lstsq_bias"]  # ... while those with one climb
+    last_climbing = [f for f in frames if f.caption == CAPTIONS[2]][-1].scalars
+    assert last_climbing["mse_gd_bias"] > 1.01 * last_climbing["mse_lstsq_bias"]
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_frame_count_is_exact(quick):
+    frames = list(iterate_frames(NAME, quick=quick))
+    assert len(frames) == get(NAME).frame_count(get(NAME).config(quick=quick))
+    f = frames[-1].scalars
+    assert f["no_bias_ratio"] == pytest.approx(f["mse_gd_no_bias"] / f["mse_gd_bias"])
 
 
 def test_least_squares_helper():

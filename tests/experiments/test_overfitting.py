@@ -6,7 +6,7 @@ import pytest
 
 from frame_memory import traced_peak
 from genailab.errors import ConfigError
-from genailab.experiments.overfitting import VARIANTS, memory_bytes, true_function
+from genailab.experiments.overfitting import VARIANTS, memory_bytes, phases, true_function
 from genailab.lab import get, iterate_frames
 from genailab.memory import MemoryNeedError, check_memory
 
@@ -54,6 +54,38 @@ def test_every_variant_extrapolates_badly(frames):
         assert final.scalars[f"extrapolation_{name}"] == pytest.approx(error, rel=1e-12)
         assert error > 3 * final.scalars[f"val_{name}"], name
         assert error > 0.5
+
+
+def test_the_summary_figures_are_those_of_the_variants(frames):
+    final = frames[-1].scalars
+    fixes = [final[f"val_{fix}"] for fix in FIXES]
+    assert final["fixes_best"] == min(fixes) and final["fixes_worst"] == max(fixes)
+    assert final["baseline_climb"] == pytest.approx(
+        final["val_baseline"] / final["val_baseline_min"]
+    )
+    ratios = [final[f"extrapolation_{n}"] / final[f"val_{n}"] for n in VARIANTS]
+    assert final["extrapolation_ratio"] == pytest.approx(min(ratios))
+
+
+def test_the_captions_follow_the_baselines_validation_curve(frames):
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == 4 and all(len(c) <= 90 for c in stretches)
+    val = frames[-1].arrays["val"][0]
+    best = int(np.argmin(val))
+    for f in frames:  # learning up to the lowest point, overfitting once 50% above it
+        if f.step <= best:
+            assert f.caption == stretches[0]
+        elif f.step < 1500:
+            assert (f.caption == stretches[2]) == (val[f.step] > 1.5 * val[best]), f.step
+    assert "Every fix" in captions[-1]
+    assert len(frames) == get(NAME).frame_count(get(NAME).config(quick=True))
+
+
+def test_phases_ignore_an_early_bump_and_never_go_back():
+    val = np.array([1.0, 0.4, 0.7, 0.2, 0.25, 0.35, 0.28, 0.5, 0.5, 0.5])
+    # lowest at 3; 0.35 > 1.5 * 0.2 makes 5 overfit, and 6 (back under) stays so; 0.75 * 10
+    assert phases(val, 10).tolist() == [0, 0, 0, 0, 1, 2, 2, 2, 3, 3]
 
 
 def test_the_more_data_variant_keeps_the_original_points(frames):

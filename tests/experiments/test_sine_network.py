@@ -68,6 +68,28 @@ def test_learned_features_need_fewer_units_for_the_same_error(frames):
     assert last.poster
 
 
+def test_the_captions_tell_the_two_parts_in_four_stretches(frames):
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == 4 and all(len(c) <= 90 for c in stretches)
+    phases = [f.text["phase"] for f in frames]
+    assert captions[phases.index("sweep")] == stretches[2] and "99%" in stretches[2]
+    assert phases.count("train") > captions.count(stretches[0]) > 1  # early training only
+    assert "fewer units" in stretches[3]
+    final = frames[-1].scalars
+    assert final["units"] == 12 and final["explained"] == pytest.approx(0.99)
+    assert final["sweep_largest"] == 32
+    assert final["sweep_largest_outer"] == frames[-1].arrays["sweep_outer"][-1]
+
+
+def test_frame_count_is_exact(frames):
+    exp = get(NAME)
+    assert len(frames) == exp.frame_count(exp.config(quick=True))
+    cfg = exp.config(overrides={"steps": 5, "sweep_max_units": 3, "sweep_draws": 1})
+    assert len(list(exp.frames(cfg))) == exp.frame_count(cfg) == 6 + 3 + 1
+    assert exp.frame_count(exp.config()) == 64 + 10 + 1  # the full preset
+
+
 def test_units_needed_reads_the_first_unit_count_under_the_target():
     units = np.array([1, 2, 4, 8])
     assert units_needed(units, np.array([0.5, 0.2, 0.009, 0.001]), 0.01) == 4

@@ -31,7 +31,7 @@ def test_each_light_is_a_threshold_of_a_weighted_sum_with_margin(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_perceptron_learns_the_wiring_within_the_theorems_bound(seed):
-    frames = run(seed, quick=False, intro_frames=0, frames_per_epoch=1)
+    frames = run(seed, quick=False, intro_frames=0, training_frames=20)
     f = frames[-1]
     a, s = f.arrays, f.scalars
     assert s["converged"] and f.poster and s["train_accuracy"] == 1.0
@@ -72,6 +72,35 @@ def test_the_intro_writes_the_rules_then_the_perceptron_starts_from_zero():
     assert np.all(start.arrays["weights"] == 0) and start.scalars["mistakes"] == 0
 
 
+@pytest.mark.parametrize("quick", [True, False])
+def test_frame_count_is_exact_however_fast_the_perceptron_converges(quick):
+    exp = get(NAME)
+    for seed, overrides in ((0, {}), (3, {"training_frames": 7}), (1, {"epochs": 2})):
+        frames = run(seed, quick=quick, **overrides)
+        assert len(frames) == exp.frame_count(exp.config(quick=quick, overrides=overrides))
+
+
+def test_the_training_frames_spread_over_the_passes_it_took_and_end_on_the_clean_one():
+    frames = run(0)
+    training = frames[9:]  # the quick preset: 8 intro frames, the start, then the training
+    epochs = [f.scalars["epoch"] for f in training]
+    assert epochs == sorted(epochs) and epochs[-1] == int(epochs[-1]) > 2
+    assert np.allclose(np.diff(epochs), epochs[-1] / len(training))
+    assert [f.scalars["converged"] for f in frames].count(True) == 1 and frames[-1].poster
+    # The captions: rules, start, learning, learned; a few stretches, none with figures.
+    stretches = [
+        c for i, c in enumerate(f.caption for f in frames) if i == 0 or c != frames[i - 1].caption
+    ]
+    assert len(stretches) == 4 and all(len(c) <= 90 for c in stretches)
+    assert "learned" in stretches[-1]
+
+
+def test_a_perceptron_cut_short_is_not_captioned_as_having_learned():
+    frames = run(0, epochs=2)
+    assert not frames[-1].scalars["converged"] and frames[-1].scalars["train_accuracy"] < 1
+    assert "learned" not in frames[-1].caption
+
+
 def test_training_on_every_combination_leaves_nothing_unseen():
     f = run(0, train_fraction=1.0)[-1]
     assert np.isnan(f.scalars["unseen_accuracy"]) and f.json_scalars()["unseen_accuracy"] is None
@@ -84,7 +113,7 @@ def test_training_on_every_combination_leaves_nothing_unseen():
         ({"switches": 1}, "switches must be in [2, 14], got 1"),
         ({"switches": 15}, "switches must be in [2, 14], got 15"),
         ({"train_fraction": 0.0}, "train_fraction must be in (0, 1], got 0.0"),
-        ({"frames_per_epoch": 201}, "frames_per_epoch must be in [1, 200], got 201"),
+        ({"training_frames": 0}, "training_frames must be in [1, 2000], got 0"),
     ],
 )
 def test_out_of_bounds_values_are_refused_in_one_line(overrides, message):

@@ -6,8 +6,9 @@ error is lower) and by gradient descent (the gradient of the mean squared error 
 genailab's own autograd engine, one plain SGD step at a time). Both methods end where the
 closed-form least-squares answer says they should (dotted lines on the loss curves). Watch the
 lines without a bias: pinned to the origin, they can only tilt, and the best they can do misses
-the cloud, with an error many times larger. The top-right panel shows the same search in the
-plane of slope and intercept, where the fits without a bias are stuck on the line `b = 0`.
+the cloud, with an error many times larger (here {no_bias_ratio:.0f} times). The top-right panel
+shows the same search in the plane of slope and intercept, where the fits without a bias are
+stuck on the line `b = 0`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import numpy as np
 
 from genailab.engine import Tensor
 from genailab.engine.optim import SGD, Evolution
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas, freeze_background
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 FITS = ("gd_bias", "evolution_bias", "gd_no_bias", "evolution_no_bias")
 COLOURS = {
@@ -45,6 +47,7 @@ LABELS = {
     chapter="From zero to GPT",
     title="Linear regression by evolution and by gradient descent, with and without a bias",
     order=3,
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -86,6 +89,62 @@ class Config:
                 f"lr must be below {limit:.4g} on these points (2 / the MSE's largest "
                 f"curvature), got {self.lr}; gradient descent would diverge"
             )
+
+
+QUESTION = (
+    "Can a line through the origin fit points that sit far from it, or does a straight-line "
+    "fit need a bias, whether it is found by evolution or by gradient descent?"
+)
+ANSWER = (
+    "After {step} steps both methods reach least squares: error {mse_gd_bias:.3g} with a bias, "
+    "{mse_gd_no_bias:.3g} without, {no_bias_ratio:.0f} times larger"
+)
+CLAIMS = (
+    Claim(
+        "mse_gd_no_bias > 5 * mse_gd_bias",
+        "without a bias the best line errs over 5 times more than with one",
+    ),
+    Claim(
+        "max(mse_gd_bias, mse_evolution_bias) < 1.01 * mse_lstsq_bias",
+        "with a bias, both methods end within 1% of the least-squares error",
+    ),
+    Claim(
+        "max(mse_gd_no_bias, mse_evolution_no_bias) < 1.01 * mse_lstsq_no_bias",
+        "without one, both end on the best line through the origin, and no better",
+    ),
+)
+CAPTIONS = (
+    "All four fits start at w = b = 0 and tilt their lines towards the cloud",
+    "Without a bias the lines stop early: pinned to the origin, they can only tilt",
+    "With a bias the lines slide up to the cloud: the intercept is the slow direction",
+    "With a bias both methods end on least squares; without, the lines miss the cloud",
+)
+
+
+def phases(path: np.ndarray, loss: np.ndarray, closed: dict, floors: np.ndarray) -> np.ndarray:
+    """The caption (an index into ``CAPTIONS``) of every step, from what the fits have done.
+
+    One more phase is reached when the fits without a bias have settled (within 1% of their
+    least-squares error), when those with one are halfway up to the least-squares intercept,
+    and when they have settled too; a phase once reached is kept, so captions never go back.
+    """
+    start = loss[0].max()
+
+    def settled(names: tuple[str, ...], floor: float) -> np.ndarray:
+        k = [FITS.index(name) for name in names]
+        return np.all(loss[:, k] - floor <= 0.01 * floor + 1e-6 * start, axis=1)  # (T,)
+
+    bias_fits = [FITS.index("gd_bias"), FITS.index("evolution_bias")]
+    target = closed["bias"][1]
+    halfway = (
+        np.all(path[:, bias_fits, 1] / target >= 0.5, axis=1)
+        if abs(target) > 1e-9
+        else np.ones(len(loss), dtype=bool)
+    )
+    no_bias_done = settled(("gd_no_bias", "evolution_no_bias"), floors[1])
+    bias_done = settled(("gd_bias", "evolution_bias"), floors[0])
+    phase = no_bias_done.astype(int) + (no_bias_done & halfway) + (no_bias_done & bias_done)
+    return np.maximum.accumulate(phase)
 
 
 def inputs(cfg: Config, rng: np.random.Generator) -> np.ndarray:
@@ -189,14 +248,19 @@ def frames(cfg: Config) -> Iterator[Frame]:
         "loss_range": np.array([floors.min(), loss.max()]),
         "steps": np.array(T),
     }
+    phase = phases(path, loss, closed, floors)
     for t in shown_steps(cfg):
         scalars = {"step": t}
         scalars |= {f"mse_{name}": loss[t, k] for k, name in enumerate(FITS)}
         scalars |= {"mse_lstsq_bias": floors[0], "mse_lstsq_no_bias": floors[1]}
+        scalars["no_bias_ratio"] = loss[t, FITS.index("gd_no_bias")] / max(
+            loss[t, FITS.index("gd_bias")], 1e-300
+        )
         yield Frame(
             step=int(t),
             arrays={**constant, "path": path[: t + 1], "loss": loss[: t + 1]},
             scalars=scalars,
+            caption=CAPTIONS[phase[t]],
             poster=t == T - 1,
         )
 
@@ -206,11 +270,11 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     fig = canvas.figure
     a = frame.arrays
     x, y = a["x"], a["y"]
-    title = fig.text(0.03, 0.935, "", fontsize=TITLE_SIZE, color=INK)
+    title = fig.text(0.03, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)  # below the band
     styles = {name: "-" if name.startswith("gd") else "--" for name in FITS}
 
     # Left: the data and the four lines, origin included.
-    data = fig.add_axes((0.06, 0.10, 0.44, 0.76))
+    data = fig.add_axes((0.06, 0.10, 0.44, 0.72))
     style_axes(data)
     x_max, y_max = 1.15 * x.max(), 1.15 * y.max()
     data.set(xlim=(0, x_max), ylim=(min(0, y.min()) - 0.5, y_max), xlabel="x", ylabel="y")
@@ -224,7 +288,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     data.legend(loc="upper left", fontsize=SMALL_SIZE, frameon=False)
 
     # Right top: the (slope, intercept) plane with the MSE's contours and each fit's path.
-    plane = fig.add_axes((0.60, 0.50, 0.37, 0.34))
+    plane = fig.add_axes((0.60, 0.49, 0.37, 0.31))
     style_axes(plane)
     best, origin_fit = a["lstsq_bias"], a["lstsq_no_bias"]
     ws, bs = (0.0, best[0], origin_fit[0]), (0.0, best[1])

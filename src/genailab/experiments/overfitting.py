@@ -5,10 +5,12 @@ through every point, noise included. That is overfitting, and the video then tri
 fixes on the very same network, each from the same start: smaller initial weights (it begins
 nearly linear and gets wiggly only slowly), weight decay (every step pulls the weights towards
 zero), early stopping (keep the weights of the step where the validation loss was lowest), and
-four times more data. Each one ends with a lower validation loss than the baseline. The grey
-bands are the warning: outside the range the points came from, every variant, good or bad,
-guesses, and its extrapolation error is many times its error inside the range. No amount of
-regularization tells a network what the data never showed it.
+four times more data. Each one ends with a lower validation loss than the baseline: here
+{fixes_best:.3f} to {fixes_worst:.3f}, against the baseline's {val_baseline:.3f}. The grey bands
+are the warning: outside the range the points came from, every variant, good or bad, guesses,
+and its extrapolation error is many times its error inside the range (here at least
+{extrapolation_ratio:.0f} times). No amount of regularization tells a network what the data never
+showed it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import numpy as np
 
 from genailab.engine import Tensor, nn, no_grad, optim
 from genailab.engine import functional as F
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.settings import seed_setting, setting
-from genailab.video import Canvas
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video import Canvas, freeze_background
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 VARIANTS = ("baseline", "small_init", "weight_decay", "early_stopping", "more_data")
 LABELS = {
@@ -41,6 +44,7 @@ COLOURS = {
     "early_stopping": PALETTE[0],
     "more_data": PALETTE[1],
 }
+FIXES = VARIANTS[1:]
 TRAINED = ("baseline", "small_init", "weight_decay", "more_data")  # early stopping: a snapshot
 GRID = 201  # points of the drawn curves
 
@@ -50,6 +54,7 @@ GRID = 201  # points of the drawn curves
     chapter="From zero to GPT",
     title="Overfitting, four fixes, and the danger outside the data",
     order=6,
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -89,6 +94,56 @@ class Config:
             raise ValueError(
                 f"more_points must exceed points ({self.points}), got {self.more_points}"
             )
+
+
+QUESTION = (
+    "When a network far too big for its data overfits, which fixes bring its validation loss "
+    "down, and does any of them help outside the range of the data?"
+)
+ANSWER = (
+    "Validation loss: baseline {val_baseline:.3f}, {baseline_climb:.1f} times its lowest; the "
+    "fixes {fixes_best:.3f} to {fixes_worst:.3f}; outside the data, {extrapolation_ratio:.0f}x+ "
+    "worse"
+)
+CLAIMS = (
+    Claim(
+        "val_baseline > 2 * val_baseline_min",
+        "the baseline overfits: its validation loss ends over twice its lowest",
+    ),
+    Claim("fixes_worst < val_baseline", "every fix ends with a lower validation loss"),
+    Claim(
+        "extrapolation_ratio > 3",
+        "outside the data every variant errs over 3 times more than inside",
+    ),
+)
+
+
+def caption(phase: int, points: int, fixes_ahead: bool) -> str:
+    """The message of a stretch: the baseline still improving, turning, overfitting, the end."""
+    if phase == 0:
+        return f"Five copies of one big network learn a smooth curve from {points} noisy points"
+    if phase == 1:
+        return "The baseline's validation loss turns: it starts to fit the noise"
+    if phase == 2:
+        return "Training loss falls, validation climbs: the red curve bends through every point"
+    if fixes_ahead:
+        return "Every fix stays below the baseline; outside the data, all of them guess"
+    return "Outside the data every variant guesses, good fit or bad"
+
+
+def phases(val: np.ndarray, steps: int) -> np.ndarray:
+    """The caption (0-3) of every step, from the baseline's whole validation curve ``val``.
+
+    Up to its lowest point the baseline is still learning (0); after it, it has turned (1),
+    and once 50% above that lowest it overfits (2); the last quarter of the steps compares the
+    fixes (3). A phase once reached is kept: an early bump (momentum) moves nothing, since
+    every step before the lowest one is phase 0.
+    """
+    best = int(np.argmin(val))
+    t = np.arange(len(val))
+    phase = np.where(t > best, 1 + (val > 1.5 * val[best]), 0)
+    phase = np.maximum.accumulate(phase)
+    return np.where(t >= 0.75 * steps, 3, phase)
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -164,6 +219,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
     train = np.empty((len(TRAINED), cfg.steps + 1))  # (V, T+1)
     val = np.empty((len(TRAINED), cfg.steps + 1))
     shown = _shown(cfg)
+    shown_frames = []  # captioned once the whole validation curve is known
     for t in range(cfg.steps + 1):
         losses = []
         for v, (model, _, x, y) in enumerate(runs.values()):
@@ -184,6 +240,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             val_now["early_stopping"] = val[0, best_step]
             scalars = {f"val_{name}": val_now[name] for name in VARIANTS}
             scalars |= {"train_baseline": train[0, t], "early_stopping_step": best_step}
+            fixes = [val_now[name] for name in FIXES]
             if t == cfg.steps:  # the final figures
                 scalars = {
                     "val_baseline_min": val[0, best_step],
@@ -192,38 +249,56 @@ def frames(cfg: Config) -> Iterator[Frame]:
                         f"extrapolation_{n}": e
                         for n, e in zip(VARIANTS, extrapolation, strict=True)
                     },
+                    "baseline_climb": val[0, t] / val[0, best_step],
+                    "fixes_best": min(fixes),
+                    "fixes_worst": max(fixes),
+                    # how many times its validation loss each variant errs outside [-1, 1]
+                    "extrapolation_ratio": min(
+                        extrapolation[i] / val_now[name] for i, name in enumerate(VARIANTS)
+                    ),
                 }
-            yield Frame(
-                step=t,
-                arrays={
-                    "x_train": x_train,
-                    "y_train": y_train,
-                    "x_extra": x_extra,
-                    "y_extra": y_extra,
-                    "grid": grid,
-                    "truth": truth,
-                    "curves": curve_array,
-                    "train": train[:, : t + 1],
-                    "val": val[:, : t + 1],
-                    "extrapolation": extrapolation,
-                },
-                scalars=scalars,
-                text={"steps": str(cfg.steps), "floor": f"{cfg.noise**2:.3f}"},
+            shown_frames.append(
+                Frame(
+                    step=t,
+                    arrays={
+                        "x_train": x_train,
+                        "y_train": y_train,
+                        "x_extra": x_extra,
+                        "y_extra": y_extra,
+                        "grid": grid,
+                        "truth": truth,
+                        "curves": curve_array,
+                        "train": train[:, : t + 1],
+                        "val": val[:, : t + 1],
+                        "extrapolation": extrapolation,
+                    },
+                    scalars=scalars,
+                    text={
+                        "steps": str(cfg.steps),
+                        "floor": f"{cfg.noise**2:.3f}",
+                        "fixes_ahead": "yes" if max(fixes) < val_now["baseline"] else "",
+                    },
+                )
             )
         if t == cfg.steps:
-            return
+            break
         for (_, opt, _, _), loss in zip(runs.values(), losses, strict=True):
             opt.zero_grad()
             loss.backward()
             opt.step()
+    phase = phases(val[0], cfg.steps)
+    ahead = bool(shown_frames[-1].text["fixes_ahead"])  # the last quarter's verdict: the end's
+    for frame in shown_frames:
+        frame.caption = caption(phase[frame.step], cfg.points, ahead)
+        yield frame
 
 
 # ------------------------------------------------------------------------------- drawing
 def _setup(canvas: Canvas, frame: Frame) -> dict:
     fig = canvas.figure
     a = frame.arrays
-    art: dict = {"title": fig.text(0.04, 0.935, "", fontsize=TITLE_SIZE, color=INK)}
-    ax = fig.add_axes((0.05, 0.08, 0.51, 0.70))
+    art: dict = {"title": fig.text(0.04, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)}
+    ax = fig.add_axes((0.05, 0.08, 0.51, 0.665))
     style_axes(ax)
     grid = a["grid"]
     reach = float(grid[-1])
@@ -250,7 +325,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         label="extra data",
     )
     n = len(a["x_train"])
-    ax.scatter(a["x_train"], a["y_train"], s=30, color=INK, zorder=5, label=f"{n} points")
+    art["points"] = ax.scatter(
+        a["x_train"], a["y_train"], s=30, color=INK, zorder=5, label=f"{n} points"
+    )
     art["curves"] = [
         ax.plot(
             [],
@@ -279,7 +356,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     steps = int(frame.text["steps"])
     floor = float(frame.text["floor"])
     # top right: the baseline's training and validation losses
-    div = fig.add_axes((0.66, 0.55, 0.31, 0.31))
+    div = fig.add_axes((0.66, 0.53, 0.31, 0.27))
     style_axes(div)
     div.set_yscale("log")
     ticks = (1e-4, 1e-3, 1e-2, 0.1, 1.0)
@@ -309,6 +386,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         for name in VARIANTS
     ]
     vals.set_title("validation loss (dotted line: noise)", fontsize=11, loc="left")
+    # Draw the axes, legends and bands once; the points stay live to stay above the curves.
+    live = [art["title"], art["points"], *art["curves"], *art["val_lines"]]
+    freeze_background(fig, [*live, art["base_train"], art["base_val"], art["stop"]])
     return art
 
 

@@ -7,8 +7,10 @@ gradient descent on genailab's own autograd engine (Adam): its units slide their
 the signal's three components (the crosses in the spectrum) and its error falls far below that
 floor. The last part repeats both fits for networks of 1 to 32 units: the figure to watch is how
 many units each mode needs to explain 99% of the signal, many random units against a handful of
-learned ones, which is why learning the features, layer after layer, pays. (With 32 random units
-exact least squares finally fits the signal to rounding error, deeper than Adam's steps go.)
+learned ones ({units_needed_outer_only:.0f} against {units_needed_both_layers:.0f} in this run),
+which is why learning the features, layer after layer, pays. (With {sweep_largest:.0f} random
+units exact least squares finally fits the signal to an error of {sweep_largest_outer:.1g},
+against {sweep_largest_both:.1g} after Adam's steps.)
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from genailab.lab.claims import Claim
 from genailab.lab.frame import Frame
 from genailab.lab.registry import experiment
 from genailab.learn import SineNetwork
 from genailab.settings import seed_setting, setting
 from genailab.video import Canvas
-from genailab.video.style import INK, MUTED, PALETTE, SMALL_SIZE, TITLE_SIZE, style_axes
+from genailab.video.style import INK, LABEL_SIZE, MUTED, PALETTE, SMALL_SIZE, style_axes
 
 # The signal: three sine waves, (frequency in cycles per unit of x, amplitude, phase).
 COMPONENTS = np.array([(1.3, 1.0, 0.0), (3.7, 0.6, 1.0), (7.9, 0.3, 0.4)])
@@ -37,6 +40,7 @@ OUTER, BOTH = PALETTE[1], PALETTE[0]
     chapter="From zero to GPT",
     title="A layer of sine units: random features against learned ones",
     order=4,
+    seconds=(40, 15),
 )
 @dataclass
 class Config:
@@ -45,7 +49,7 @@ class Config:
     )
     points: int = setting(200, help="samples of the signal on [0, 1]", ge=8, le=100_000)
     steps: int = setting(1500, help="Adam steps per fit", ge=1, le=100_000)
-    snapshots: int = setting(120, help="frames of the first part", ge=2, le=10_000)
+    snapshots: int = setting(64, help="frames of the first part", ge=2, le=10_000)
     sweep_max_units: int = setting(
         32, help="the sweep tries 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 units up to this", ge=1, le=32
     )
@@ -70,6 +74,47 @@ class Config:
     learning_rate: float = setting(0.02, help="Adam's peak learning rate", gt=0, le=1)
     seed: int = seed_setting()
     QUICK = dict(steps=600, snapshots=24, sweep_draws=1)
+
+
+QUESTION = (
+    "How many sine units does a network need to fit a signal when it learns its hidden layer, "
+    "against keeping a random one and tuning only the outer layer?"
+)
+ANSWER = (
+    "{units} units: error {error_both_layers:.2g} learning both layers, "
+    "{error_outer_only_lstsq:.2g} at best with a random one; a {explained:.0%} fit takes "
+    "{units_needed_both_layers:.0f} learned units, {units_needed_outer_only:.0f} random"
+)
+CLAIMS = (
+    Claim(
+        "error_both_layers < 0.1 * error_outer_only_lstsq",
+        "learning the hidden layer ends over 10 times below the random layer's floor",
+    ),
+    Claim(
+        "error_outer_only_lstsq <= error_outer_only_adam",
+        "tuning only the outer layer, Adam never beats least squares",
+    ),
+    Claim(
+        "units_needed_both_layers < units_needed_outer_only",
+        "learned features fit the signal with fewer units than random ones",
+    ),
+)
+
+
+def caption(phase: str, progress: float, cfg: Config, fewer: bool = True) -> str:
+    """The message of the stretch a frame falls in: training early, late, the sweep, the end."""
+    if phase == "train":
+        if progress < 0.25:
+            return "One random hidden layer, two copies: orange tunes its outer layer, blue both"
+        return "Blue's units slide onto the signal's frequencies; orange stays above its floor"
+    if phase == "sweep":
+        return (
+            f"Both again with 1 to {max(sweep_units(cfg))} units: how many explain "
+            f"{1 - cfg.target_error:.0%} of the signal?"
+        )
+    if fewer:
+        return "Learned features fit the signal with fewer units than random ones need"
+    return "Here random features needed no more units than learned ones"
 
 
 def memory_bytes(cfg: Config) -> int:
@@ -167,6 +212,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
                 "error_lstsq": floor_error,
             },
             text={"phase": "train", "units": str(cfg.units), "steps": str(cfg.steps)},
+            caption=caption("train", t / max(cfg.steps, 1), cfg),
         )
     main = {
         "fit_outer": outer.predict(x),
@@ -210,6 +256,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
             },
             scalars={"units": int(k), "error_outer": err_outer[i], "error_both": err_both[i]},
             text={"phase": "sweep", "units": str(k), "target": f"{cfg.target_error:g}"},
+            caption=caption("sweep", 1.0, cfg),
         )
 
     # ---- the summary: part 1's network again, with the whole sweep
@@ -231,8 +278,14 @@ def frames(cfg: Config) -> Iterator[Frame]:
             "units_needed_outer_only": needed_outer,
             "units_needed_both_layers": needed_both,
             "target_error": cfg.target_error,
+            "explained": 1 - cfg.target_error,
+            "units": cfg.units,
+            "sweep_largest": int(units[-1]),
+            "sweep_largest_outer": err_outer[-1],
+            "sweep_largest_both": err_both[-1],
         },
         text={"phase": "summary", "units": str(cfg.units), "target": f"{cfg.target_error:g}"},
+        caption=caption("summary", 1.0, cfg, fewer=bool(needed_both < needed_outer)),
         poster=True,
     )
 
@@ -242,9 +295,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     from matplotlib.collections import LineCollection
 
     fig = canvas.figure
-    title = fig.text(0.04, 0.935, "", fontsize=TITLE_SIZE, color=INK)
+    title = fig.text(0.04, 0.875, "", fontsize=LABEL_SIZE + 1, color=INK)  # below the band
     # left: the signal and the two fits
-    fit = fig.add_axes((0.05, 0.10, 0.50, 0.76))
+    fit = fig.add_axes((0.05, 0.10, 0.50, 0.72))
     style_axes(fit)
     x, y = frame.arrays["x"], frame.arrays["y"]
     fit.plot(x, y, color=MUTED, lw=6, alpha=0.35, solid_capstyle="round", label="signal")
@@ -255,7 +308,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     fit.set(xlim=(0, 1), ylim=(y.min() - pad, y.max() + pad), xlabel="x")
     fit.legend(loc="upper right", fontsize=SMALL_SIZE, frameon=False, ncol=2)
     # top right: error curves (part 1) or the sweep (part 2), in the same place
-    loss = fig.add_axes((0.64, 0.57, 0.33, 0.29))
+    loss = fig.add_axes((0.64, 0.55, 0.33, 0.26))
     style_axes(loss)
     loss.set_yscale("log")
     (loss_outer,) = loss.plot([], [], color=OUTER, lw=2)
@@ -263,7 +316,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     loss_floor = loss.axhline(1.0, color=OUTER, lw=1.2, ls="--")
     loss.set(ylim=(ERROR_FLOOR, 2.0), xlabel="step")
     loss.set_title("error (unexplained share)", fontsize=11, color=INK, loc="left")
-    sweep = fig.add_axes((0.64, 0.57, 0.33, 0.29))
+    sweep = fig.add_axes((0.64, 0.55, 0.33, 0.26))
     style_axes(sweep)
     sweep.set(xscale="log", yscale="log", ylim=(ERROR_FLOOR, 2.0), xlabel="hidden units")
     sweep.set_xlim(0.85, SWEEP_UNITS[-1] * 1.2)
