@@ -95,6 +95,22 @@ def test_attention_figures(frames, cfg):
     assert final.scalars["reach_chars"] == pytest.approx(reach.max())
     reading_frames = [f for f in frames if f.text["phase"] == "read"]
     assert all(tuple(f.arrays["focus"][:2]) == (layer, head) for f in reading_frames)
+    # the preset-independent figures the answer and the claims use
+    s = final.scalars
+    assert s["attention_entropy_bits"] == pytest.approx(
+        np.mean([s[f"attention_entropy_bits_layer{i + 1}"] for i in range(cfg.n_layer)])
+    )
+    assert s["uniform_entropy_bits"] == pytest.approx(np.log2(np.arange(1, T + 1)).mean())
+    assert s["p_line_output"] == s[f"p_line_block{cfg.n_layer}"]
+    assert s["uniform_loss"] == pytest.approx(np.log(len(final.text["vocab"])))
+
+
+def test_each_phase_is_one_caption_and_the_captions_follow_the_phases(frames):
+    captions = [f.caption for f in frames]
+    stretches = list(dict.fromkeys(captions))
+    assert len(stretches) == 4 and all(0 < len(c) <= 90 for c in stretches)
+    for f in frames:  # a phase's caption never changes inside it
+        assert f.caption == stretches[["train", "sweep", "lens", "read"].index(f.text["phase"])]
 
 
 def test_the_line_its_targets_and_the_video_order(frames, cfg):
