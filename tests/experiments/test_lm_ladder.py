@@ -10,7 +10,9 @@ import torch
 
 from genailab.errors import ConfigError
 from genailab.experiments.lm_ladder import (
+    CLAIMS,
     LADDER,
+    caption,
     evaluation_steps,
     frame_count,
     sample_line,
@@ -57,6 +59,28 @@ def test_the_frames_replay_the_evaluations_in_lockstep(cfg, frames):
             assert frame.text[f"line_{model}"].startswith(cfg.prompt)
     bigram = frames[-1].arrays["val"][0]
     assert np.all(bigram == bigram[0])  # counted once: a flat line from step 0
+
+
+def test_the_quick_preset_tells_the_full_ones_story(cfg, frames):
+    """The headline claims hold on the quick preset, with margin: the networks pass the bigram
+    clearly and the whole-window models pass the MLP (40 steps once left the GPT worst)."""
+    final = frames[-1].scalars
+    for claim in CLAIMS:
+        assert claim.evaluate(final)["met"], claim.expr
+    assert final["val_gpt"] < final["val_bigram"] - 0.3
+    assert final["val_mlp"] < final["val_bigram"] - 0.2
+    assert max(final[f"val_{m}"] for m in ("cnn", "lstm", "gpt")) < final["val_mlp"] - 0.05
+    assert (final["steps"], final["block_size"]) == (cfg.iters, cfg.block_size)
+
+
+def test_the_captions_follow_the_phases_of_training(cfg, frames):
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == len(set(stretches)) == 4  # each message once, in order
+    assert all(c and len(c) <= 90 for c in stretches)
+    assert stretches[-1] == caption(cfg.iters, cfg.iters, table=True)
+    assert {f.caption for f in frames if f.text["stage"] == "table"} == {stretches[-1]}
+    assert frames[0].caption == caption(0, cfg.iters, table=False) != stretches[-1]
 
 
 def test_the_curves_are_what_train_reports(frames, runs):
