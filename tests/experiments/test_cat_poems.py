@@ -1,11 +1,19 @@
 """The cat-poems video against a training run of its own: the same poems, losses and words."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from genailab.experiments.cat_poems import (
+    CLAIMS,
+    FPS,
     Config,
+    _plays,
+    _typing_frames,
+    caption,
+    frame_count,
     layout,
     real_word_counts,
     sampled_words,
@@ -56,7 +64,7 @@ def reference(tmp_path_factory):
 def test_every_checkpoint_poem_is_the_models_sample(frames, reference):
     cfg, out, poems, _ = reference
     shown = checkpoints(frames)
-    assert [f.step for f in shown] == [0, 20, 40, 60]
+    assert [f.step for f in shown] == list(range(0, cfg.iters + 1, cfg.eval_interval))
     assert [f.text["poem"] for f in shown] == poems
     for f in shown:
         assert f.text["poem"].startswith(cfg.prompt)
@@ -105,6 +113,29 @@ def test_the_word_shares_count_the_poems_words(frames):
     assert final["real_word_share_last"] == pytest.approx(shares[-1], rel=1e-12)
 
 
+def test_the_quick_preset_goes_from_noise_to_words_as_the_full_one(frames):
+    """The claims hold on the quick preset, with margin (60 steps once ended at 9% real words)."""
+    final = frames[-1].scalars
+    for claim in CLAIMS:
+        assert claim.evaluate(final)["met"], claim.expr
+    assert final["real_word_share_first"] < 0.1 and final["real_word_share_last"] > 0.4
+    assert final["val_loss"] < final["uniform"] - 2.0
+    assert final["val_loss_first"] == pytest.approx(final["uniform"], abs=0.1)
+    assert final["words_last"] >= 50  # enough words that the share is not one poem's luck
+
+
+def test_the_captions_follow_the_checkpoints(frames):
+    shown = checkpoints(frames)
+    K = len(shown)
+    for k, f in enumerate(shown):
+        assert {g.caption for g in frames if g.step == f.step} == {caption(k, K)}
+    captions = [f.caption for f in frames]
+    stretches = [c for i, c in enumerate(captions) if i == 0 or c != captions[i - 1]]
+    assert len(stretches) == len(set(stretches)) == 4 and all(len(c) <= 90 for c in stretches)
+    assert "noise" in stretches[0] and stretches[-1].startswith("Trained")
+    assert len(frames) == frame_count(Config(**Config.QUICK))
+
+
 def test_the_first_poem_is_typed_after_the_prompt_and_the_last_is_held_whole(frames):
     first, last = frames[0], frames[-1]
     prompt_chars = int(first.arrays["prompt_mask"].sum())
@@ -115,6 +146,25 @@ def test_the_first_poem_is_typed_after_the_prompt_and_the_last_is_held_whole(fra
     assert typed == sorted(typed) and len(typed) > 1
     opacities = [float(f.arrays["opacity"]) for f in frames]
     assert min(opacities) > 0.0 and max(opacities) == 1.0
+
+
+@pytest.mark.parametrize("poem", ["The cat sat.", "The cat " + "x" * 400])
+def test_any_page_is_typed_in_the_frames_counted_before_training(poem):
+    """frame_count cannot know the page (cut at 14 lines, or lengthened by wrapping): the typing
+    lasts as long as max_tokens characters take, whatever the model wrote."""
+    cfg = Config(**Config.QUICK)
+    page, mask = layout(poem, len(cfg.prompt))
+    hold, fade = round(cfg.hold_s * FPS), round(cfg.fade_s * FPS)
+    for first, after in ((True, hold + fade), (False, max(1, round(cfg.final_hold_s * FPS)))):
+        plays = list(_plays(cfg, page, mask, first=first, last=not first))
+        assert len(plays) == _typing_frames(cfg, first) + after
+        shown = [p[0] for p in plays]
+        assert shown == sorted(shown)  # typed on, never back
+        assert shown[-1] == len(page) and plays[-1][2] == "shown"
+        assert all(p[2] == "typing" for p in plays if p[0] < len(page))
+    assert _typing_frames(cfg, first=False) == math.ceil(
+        cfg.max_tokens * FPS / cfg.typing_chars_per_s
+    )
 
 
 def test_frames_are_deterministic_for_a_seed(frames):
