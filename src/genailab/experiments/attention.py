@@ -199,6 +199,8 @@ def _read_hold(cfg: Config) -> int:
 
 
 def frame_count(cfg: Config) -> int:
+    """The evaluations during training, the sweep over every head and the lens held, then
+    the line read a position at a time and the last position held."""
     every = train_settings(cfg)["overrides"]["eval_interval"]
     evaluations = cfg.iters // every + 1 + (cfg.iters % every > 0)
     sweep = (cfg.n_layer * cfg.n_head + 3) * cfg.hold  # the heads, then the lens held

@@ -272,6 +272,8 @@ def layout(
 
 # ------------------------------------------------------------------------------- frames
 def frame_count(cfg: Config) -> int:
+    """The first and last poems typed out, each poem between them faded in, held and out, and
+    the final hold: counted from the settings alone, with no training."""
     evals = math.ceil(cfg.iters / cfg.eval_interval) + 1
     typed = _typing_frames(cfg, first=True) + _typing_frames(cfg, first=False)
     hold, fade = round(cfg.hold_s * FPS), round(cfg.fade_s * FPS)

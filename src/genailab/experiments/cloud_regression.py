@@ -147,6 +147,7 @@ def memory_bytes(cfg: Config) -> int:
 
 
 def frame_count(cfg: Config) -> int:
+    """The ellipse frames and the two-cloud frames: ``frames`` in all."""
     return cfg.frames
 
 

@@ -272,6 +272,7 @@ def torch_mlp(weights, activation: str = "relu", residual: bool = False):
 
 # ------------------------------------------------------------------------------- frames
 def frame_count(cfg: Config) -> int:
+    """The snapshots of the three identical runs, then those of the three variants."""
     return len(_shown(cfg.steps, cfg.snapshots)) + len(_shown(cfg.variant_steps, cfg.snapshots))
 
 

@@ -177,6 +177,7 @@ def evaluation_steps(cfg: Config) -> list[int]:
 
 
 def frame_count(cfg: Config) -> int:
+    """One frame per evaluation, then the final table held ``hold`` frames."""
     return len(evaluation_steps(cfg)) + cfg.hold
 
 

@@ -169,6 +169,7 @@ def true_function(x: np.ndarray) -> np.ndarray:
 
 
 def frame_count(cfg: Config) -> int:
+    """One frame per snapshot step (steps spread evenly, duplicates merged)."""
     return len(_shown(cfg))
 
 

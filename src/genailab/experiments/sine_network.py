@@ -149,6 +149,7 @@ def units_needed(units: np.ndarray, errors: np.ndarray, target: float) -> float:
 
 
 def frame_count(cfg: Config) -> int:
+    """The training snapshots, one frame per size of the unit sweep, and the verdict."""
     return len(_snapshot_steps(cfg)) + len(sweep_units(cfg)) + 1
 
 
