@@ -13,18 +13,21 @@ images, feature visualisation, embeddings) asks for ``"conv3"`` or ``"fc7"``:
 =========  =========================================  ==================================
 stage      what it is                                 output, for a 28 x 28 input
 =========  =========================================  ==================================
-conv1      Conv2d(k1, pad k1 // 2) + ReLU             (N, w1, 28, 28)
+conv1      Conv2d(k1, pad k1 // 2) [+ BN] + ReLU      (N, w1, 28, 28)
 pool1      [LRN] + MaxPool2d(3, 2, pad 1)             (N, w1, 14, 14)
-conv2      Conv2d(5, pad 2) + ReLU                    (N, w2, 14, 14)
+conv2      Conv2d(5, pad 2) [+ BN] + ReLU             (N, w2, 14, 14)
 pool2      [LRN] + MaxPool2d(3, 2, pad 1)             (N, w2, 7, 7)
-conv3      Conv2d(3, pad 1) + ReLU                    (N, w3, 7, 7)
-conv4      Conv2d(3, pad 1) + ReLU                    (N, w4, 7, 7)
-conv5      Conv2d(3, pad 1) + ReLU                    (N, w5, 7, 7)
+conv3      Conv2d(3, pad 1) [+ BN] + ReLU             (N, w3, 7, 7)
+conv4      Conv2d(3, pad 1) [+ BN] + ReLU             (N, w4, 7, 7)
+conv5      Conv2d(3, pad 1) [+ BN] + ReLU             (N, w5, 7, 7)
 pool5      MaxPool2d(3, 2, pad 1)                     (N, w5, 4, 4)
 fc6        Flatten + Dropout + Linear + ReLU          (N, f6)
 fc7        Dropout + Linear + ReLU                    (N, f7), the embedding
 fc8        Linear                                     (N, n_classes), the logits
 =========  =========================================  ==================================
+
+[+ BN]: with ``batchnorm=True``. With ``stride1=2`` conv1 is (N, w1, 14, 14) and every later
+side halves too (7, 7, 4, 4, 4, 2).
 
 A conv stage's activation is taken after its ReLU and before the pooling, as in the paper's
 figures; ``fc7`` after its ReLU is the "4096-d" embedding of the paper's figure 4.
@@ -84,6 +87,13 @@ class AlexNet(nn.Module):
     lrn : bool
         Local response normalisation after ``conv1`` and ``conv2`` (off by default: later
         work found it adds little once the network is trained well).
+    batchnorm : bool
+        Batch normalisation (Ioffe & Szegedy 2015) between each conv stage's convolution and
+        its ReLU: not in the paper, but it trains the eight stages in a fraction of the steps
+        (``net.conv(stage)`` stays the convolution).
+    stride1 : int
+        Stride of ``conv1`` (the paper's was 4); 2 halves every later side and cuts the cost
+        about fourfold.
 
     Examples
     --------
@@ -103,6 +113,8 @@ class AlexNet(nn.Module):
         kernel1: int = 5,
         dropout: float = 0.5,
         lrn: bool = False,
+        batchnorm: bool = False,
+        stride1: int = 1,
     ) -> None:
         super().__init__()
         widths, fc = tuple(int(w) for w in widths), tuple(int(f) for f in fc)
@@ -112,6 +124,8 @@ class AlexNet(nn.Module):
             raise ConfigError(f"alexnet: fc must be 2 positive unit counts, got {fc}")
         if kernel1 < 1 or kernel1 % 2 == 0:
             raise ConfigError(f"alexnet: kernel1 must be an odd positive size, got {kernel1}")
+        if stride1 not in (1, 2, 4):
+            raise ConfigError(f"alexnet: stride1 must be 1, 2 or 4, got {stride1}")
         if not 8 <= image_size <= 256:
             raise ConfigError(f"alexnet: image_size must be in [8, 256], got {image_size}")
         if in_channels not in (1, 3):
@@ -125,20 +139,28 @@ class AlexNet(nn.Module):
             "kernel1": int(kernel1),
             "dropout": float(dropout),
             "lrn": bool(lrn),
+            "batchnorm": bool(batchnorm),
+            "stride1": int(stride1),
         }
         w1, w2, w3, w4, w5 = widths
-        side = _pooled(_pooled(_pooled(image_size)))
+        side1 = (image_size + 2 * (kernel1 // 2) - kernel1) // stride1 + 1
+        side = _pooled(_pooled(_pooled(side1)))
+
+        def conv(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
+            parts: list[nn.Module] = [nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2)]
+            if batchnorm:
+                parts.append(nn.BatchNorm2d(c_out))
+            return nn.Sequential(*parts, nn.ReLU())
+
         self.stages = nn.ModuleDict(
             OrderedDict(
-                conv1=nn.Sequential(
-                    nn.Conv2d(in_channels, w1, kernel1, padding=kernel1 // 2), nn.ReLU()
-                ),
+                conv1=conv(in_channels, w1, kernel1, stride1),
                 pool1=_pool(w1, lrn),
-                conv2=nn.Sequential(nn.Conv2d(w1, w2, 5, padding=2), nn.ReLU()),
+                conv2=conv(w1, w2, 5),
                 pool2=_pool(w2, lrn),
-                conv3=nn.Sequential(nn.Conv2d(w2, w3, 3, padding=1), nn.ReLU()),
-                conv4=nn.Sequential(nn.Conv2d(w3, w4, 3, padding=1), nn.ReLU()),
-                conv5=nn.Sequential(nn.Conv2d(w4, w5, 3, padding=1), nn.ReLU()),
+                conv3=conv(w2, w3, 3),
+                conv4=conv(w3, w4, 3),
+                conv5=conv(w4, w5, 3),
                 pool5=_pool(w5, False),
                 fc6=nn.Sequential(
                     nn.Flatten(), nn.Dropout(dropout), nn.Linear(w5 * side * side, fc[0]), nn.ReLU()
