@@ -1,9 +1,8 @@
 """A direction in a network's embedding can carry one attribute. On a network trained here to
 name both the shape and the colour of coloured shapes, the direction ``d`` is the mean ``fc7``
 of the red training images minus that of the blue ones. Taken within each
-shape alone, those differences point the same way: their mean cosine is
-{consistency:.2f}, against {cross_consistency:.2f} with the directions of another pair of
-colours (bottom right). The video then walks every blue test image's embedding along
+shape alone, those differences share a common part: their mean cosine is {consistency:.2f},
+against {cross_consistency:.2f} with the directions of another pair of colours (bottom right). The video then walks every blue test image's embedding along
 ``d``, ``e + t d`` (kept non-negative, as the ReLU before ``fc7`` keeps every real image), and
 reads the walked points two ways: with the network's own last layer (``fc8``, one linear map,
 so it answers exactly what the classifier would say of an image with that embedding), summed
