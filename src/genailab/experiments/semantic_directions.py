@@ -1,18 +1,21 @@
 """A direction in a network's embedding can carry one attribute. On a network trained here to
 name both the shape and the colour of coloured shapes, the direction ``d`` is the mean ``fc7``
-of the red training images minus that of the blue ones. Taken within each
-shape alone, those differences share a common part: their mean cosine is {consistency:.2f},
-against {cross_consistency:.2f} with the directions of another pair of colours (bottom right). The video then walks every blue test image's embedding along
-``d``, ``e + t d`` (kept non-negative, as the ReLU before ``fc7`` keeps every real image), and
-reads the walked points two ways: with the network's own last layer (``fc8``, one linear map,
-so it answers exactly what the classifier would say of an image with that embedding), summed
-into colour and shape probabilities; and by their nearest training images in ``fc7``. The left
-panel shows, for one test image of each shape, the nearest training image at each step. Where
-the walk arrives (t = {arrival_t:.2f}, the first step at which the classifier reads red for
-at least 90% of the images and 90% of their nearest neighbours are red), it reads red for
-{colour_flip:.0%} of them and keeps its shape for {shape_kept:.0%} (chance: 20%); the nearest
-training images are red for {neighbour_colour:.0%} and of the query's shape for
-{neighbour_shape:.0%}. The attribute moved; the shape stayed.
+of the red training images minus that of the blue ones. Taken within each shape alone, those
+differences share a common part: their mean cosine is {consistency:.2f}, against
+{cross_consistency:.2f} with the directions of another pair of colours (bottom right). The
+video then walks every blue test image's embedding along ``d``, ``e + t d`` (kept
+non-negative, as the ReLU before ``fc7`` keeps every real image), and reads the walked points
+two ways: with the network's own last layer (``fc8``, one linear map, so it answers exactly
+what the classifier would say of an image with that embedding), summed into colour and shape
+probabilities; and by their nearest training images in ``fc7``. The left panel shows, for one
+test image of each shape, the nearest training image at each step. Where the walk arrives
+(t = {arrival_t:.2f}, the first step at which the classifier reads red for at least 90% of
+the images and 90% of their nearest neighbours are red), it reads red for {colour_flip:.0%}
+of them and keeps its shape for {shape_kept:.0%} (chance: 20%); the nearest training images
+are red for {neighbour_colour:.0%} and of the query's shape for {neighbour_shape:.0%}. The
+attribute moved; the shape stayed. A full step (t = 1) is not always enough: the direction
+averages over shapes, and the less the shapes agree, the less of each shape's own difference
+it carries (on the full preset the colour turns at t = 1.75).
 """
 
 from __future__ import annotations
