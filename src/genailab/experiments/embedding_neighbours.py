@@ -67,7 +67,7 @@ class Config:
     device: Literal["auto", "cpu", "cuda", "mps"] = setting(
         "auto", help="where the network embeds the images"
     )
-    QUICK = dict(preset="quick", steps=2)
+    QUICK = dict(preset="quick", steps=1)
 
 
 QUESTION = (
@@ -354,11 +354,11 @@ def draw(frame: Frame, canvas: Canvas) -> None:
     else:
         _far(art, frame, far_shown)
     _bars(art, sc, m)
-    art["parts"].set_visible(scene in (1, 2))
-    art["hist"].set_visible(scene == 3)
     if scene in (1, 2) and "parts" not in art["drawn"]:
-        _parts(art["parts"], sc)
+        art["has_parts"] = _parts(art["parts"], sc)
         art["drawn"].add("parts")
+    art["parts"].set_visible(scene in (1, 2) and art.get("has_parts", False))
+    art["hist"].set_visible(scene == 3)
     if scene == 3 and "hist" not in art["drawn"]:
         _hist(art["hist"], a["share_hist"])
         art["drawn"].add("hist")
@@ -429,12 +429,12 @@ def _bars(art: dict, sc: dict, m: int) -> None:
     )
 
 
-def _parts(ax, sc: dict) -> None:
-    """What the neighbours share with the query, attribute by attribute (the shapes)."""
+def _parts(ax, sc: dict) -> bool:
+    """What the neighbours share with the query, attribute by attribute (the shapes); False
+    when the data has no attributes beside the label (MNIST)."""
     names = [n for n in ("shape", "colour") if f"embedding_{n}_agreement" in sc]
     if not names:
-        ax.set_visible(False)
-        return
+        return False
     y = np.arange(len(names))
     pix = [sc[f"pixel_{n}_agreement"] for n in names]
     emb = [sc[f"embedding_{n}_agreement"] for n in names]
@@ -455,6 +455,7 @@ def _parts(ax, sc: dict) -> None:
         ncols=2,
         borderaxespad=0.2,
     )
+    return True
 
 
 def _hist(ax, hist: np.ndarray) -> None:
