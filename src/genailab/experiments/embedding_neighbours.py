@@ -254,7 +254,7 @@ def mosaic(tiles: np.ndarray, match: np.ndarray, shown: int, gap: int = 3) -> np
     Examples
     --------
     >>> mosaic(np.zeros((2, 3, 4, 4, 3), np.uint8), np.ones((2, 2), bool), 1).shape
-    (14, 27, 3)
+    (11, 24, 3)
     """
     R, T, H, W, _ = tiles.shape
     out = np.full((R * (H + gap) - gap, T * (W + gap) + gap, 3), 255, dtype=np.uint8)
