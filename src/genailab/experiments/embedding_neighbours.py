@@ -148,8 +148,7 @@ def frames(cfg: Config) -> Iterator[Frame]:
     pix = pixel_neighbours(train, test, k=k)
     emb_q = agreement_per_query(emb.indices, y_train, y_test)  # (q,)
     pix_q = agreement_per_query(pix.indices, y_train, y_test)  # (q,)
-    _, shares = pixel_ranks(train, test, emb.indices)  # (q, k) pixel rank / n of each pair
-    ranks = np.rint(shares * train.shape[0]).astype(np.int64)
+    ranks, shares = pixel_ranks(train, test, emb.indices)  # (q, k) each pair's pixel rank, / n
     n, q = train.shape[0], test.shape[0]
 
     summary = {
