@@ -221,7 +221,7 @@ def walk(cnn, image: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, str],
     probs /= probs.sum()
     order = np.argsort(-probs, kind="stable")[:TOP_CLASSES]
     arrays["fc8"] = probs[order]
-    titles["fc8"] = "fc8  class probabilities"
+    titles["fc8"] = "fc8  probabilities"
     titles["fc8_names"] = "|".join(cnn.classes[i] for i in order)
     return arrays, titles, float(probs[order[0]])
 
