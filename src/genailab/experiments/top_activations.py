@@ -327,10 +327,10 @@ def _curves(art: dict, frame: Frame) -> None:
     ax.bar(x, a["crop_sizes"], color=PALETTE[0], width=0.6)
     ax.axhline(s["image_size"], color=MUTED, lw=0.8, ls="--")
     ax.text(
-        n - 0.6,
+        -0.5,
         s["image_size"] + 1,
         "image",
-        ha="right",
+        ha="left",
         va="bottom",
         fontsize=SMALL_SIZE - 1,
         color=MUTED,
