@@ -348,7 +348,14 @@ def _curves(art: dict, frame: Frame) -> None:
         ax.plot(x, a["shape_purities"], "o-", color=PALETTE[2], ms=3, lw=1.1, label="shape")
         ax.plot(x, a["colour_purities"], "o-", color=PALETTE[4], ms=3, lw=1.1, label="colour")
     ax.axhline(s["purity_chance"], color=PALETTE[0], lw=0.8, ls="--")
-    ax.text(-0.4, s["purity_chance"] + 0.02, "chance", fontsize=SMALL_SIZE - 1, color=PALETTE[0])
+    ax.text(
+        n - 0.5,
+        s["purity_chance"] + 0.02,
+        "chance",
+        ha="right",
+        fontsize=SMALL_SIZE - 1,
+        color=PALETTE[0],
+    )
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylim(0, 1.05)
     ax.set_xticks(range(n), labels, fontsize=SMALL_SIZE - 1)
