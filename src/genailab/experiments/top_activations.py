@@ -360,7 +360,10 @@ def _curves(art: dict, frame: Frame) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_xticks(range(n), labels, fontsize=SMALL_SIZE - 1)
     ax.set_title("top images sharing a ...", fontsize=SMALL_SIZE, color=INK, loc="left")
-    ax.legend(loc="center right", fontsize=SMALL_SIZE - 1, frameon=False, handlelength=1.2)
+    legend = ax.legend(
+        loc="lower left", fontsize=SMALL_SIZE - 1, handlelength=1.2, framealpha=1, borderpad=0.2
+    )
+    legend.get_frame().set_linewidth(0)
 
 
 def draw(frame: Frame, canvas: Canvas) -> None:
