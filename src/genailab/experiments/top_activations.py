@@ -349,10 +349,11 @@ def _curves(art: dict, frame: Frame) -> None:
         ax.plot(x, a["colour_purities"], "o-", color=PALETTE[4], ms=3, lw=1.1, label="colour")
     ax.axhline(s["purity_chance"], color=PALETTE[0], lw=0.8, ls="--")
     ax.text(
-        n - 0.5,
-        s["purity_chance"] + 0.02,
+        -0.5,
+        s["purity_chance"] - 0.03,
         "chance",
-        ha="right",
+        ha="left",
+        va="top",
         fontsize=SMALL_SIZE - 1,
         color=PALETTE[0],
     )
@@ -361,7 +362,7 @@ def _curves(art: dict, frame: Frame) -> None:
     ax.set_xticks(range(n), labels, fontsize=SMALL_SIZE - 1)
     ax.set_title("top images sharing a ...", fontsize=SMALL_SIZE, color=INK, loc="left")
     legend = ax.legend(
-        loc="lower left", fontsize=SMALL_SIZE - 1, handlelength=1.2, framealpha=1, borderpad=0.2
+        loc="lower right", fontsize=SMALL_SIZE - 1, handlelength=1.2, framealpha=1, borderpad=0.2
     )
     legend.get_frame().set_linewidth(0)
 
