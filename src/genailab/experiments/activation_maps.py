@@ -449,6 +449,20 @@ def _draw_slide(frame: Frame, art: dict) -> None:
         )
 
 
+def _bars(ax, probs: np.ndarray, names: str) -> None:
+    """fc8's most probable classes as bars, labelled above each."""
+    ax.clear()
+    _bare(ax)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    rows = np.arange(len(probs))[::-1]  # the most probable on top
+    ax.barh(rows, probs, color=PALETTE[0], height=0.6)
+    ax.set_xlim(0, 1.0)
+    ax.set_ylim(-0.6, len(probs) - 0.1)
+    for y, p, label in zip(rows, probs, names.split("|"), strict=True):
+        ax.text(0.0, y + 0.36, f"{label}  {p:.0%}", va="bottom", fontsize=SMALL_SIZE - 1)
+
+
 def _draw_walk(frame: Frame, art: dict) -> None:
     a, t = frame.arrays, frame.text
     reveal = int(a["reveal"][0])
@@ -458,19 +472,11 @@ def _draw_walk(frame: Frame, art: dict) -> None:
         if i > reveal:
             continue
         colour = PALETTE[3] if i == reveal else INK
-        if name == "fc8" and art.get("fc8_names") != t["fc8_names"]:
-            art["fc8_names"] = t["fc8_names"]  # drawn once per walk
-            ax.clear()
-            _bare(ax)
-            ax.spines["top"].set_visible(False)
-            ax.spines["right"].set_visible(False)
-            probs = a["fc8"]
-            rows = np.arange(len(probs))[::-1]  # the most probable on top
-            ax.barh(rows, probs, color=PALETTE[0], height=0.6)
-            ax.set_xlim(0, 1.0)
-            ax.set_ylim(-0.6, len(probs) - 0.1)
-            for y, p, label in zip(rows, probs, t["fc8_names"].split("|"), strict=True):
-                ax.text(0.0, y + 0.36, f"{label}  {p:.0%}", va="bottom", fontsize=SMALL_SIZE - 1)
+        if name == "fc8":
+            key = (t["fc8_names"], tuple(np.round(a["fc8"], 6)))
+            if art.get("fc8_key") != key:  # drawn once per walk
+                _bars(ax, a["fc8"], t["fc8_names"])
+                art["fc8_key"] = key
         elif name == "input":
             image = a["input"]
             _heat(ax, name, art, image, "gray", 0, 1)
