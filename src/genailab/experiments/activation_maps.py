@@ -392,6 +392,14 @@ def _setup(canvas: Canvas) -> dict:
         walk_axes[name] = fig.add_axes((left, bottom, 0.135, 0.32))
         _bare(walk_axes[name])
     art["walk"] = walk_axes
+    art["walk_note"] = fig.text(
+        0.025,
+        0.015,
+        f"each stage: its first {SHOWN_MAPS} channel maps, each scaled to its own maximum "
+        "(black: zero); fc6, fc7: every unit",
+        fontsize=SMALL_SIZE,
+        color=MUTED,
+    )
     return art
 
 
@@ -495,6 +503,7 @@ def draw(frame: Frame, canvas: Canvas) -> None:
         text.set_visible(sliding)
     for ax in art["walk"].values():
         ax.set_visible(not sliding)
+    art["walk_note"].set_visible(not sliding)
     if sliding:
         _draw_slide(frame, art)
     else:
