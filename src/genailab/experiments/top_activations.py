@@ -10,10 +10,11 @@ is padding, white in the crops), and ``fc6`` sees the whole image. What the chan
 with them: the share of a channel's top images that carry its most common class, averaged over
 the stage's channels (those that fire at all), rises from {purity_conv1:.0%} at ``conv1`` to
 {purity_conv5:.0%} at ``conv5`` and {purity_fc6:.0%} at ``fc6``, against {purity_chance:.0%} for
-{k:.0f} images drawn at random. On the shapes the first channels pick a colour ({colour_purity_conv1:.0%} of the top
-images of a ``conv1`` channel share one, chance {colour_chance:.0%}) and hardly a shape
-({shape_purity_conv1:.0%}, chance {shape_chance:.0%}); at ``conv5`` {shape_purity_conv5:.0%}
-share a shape. The pass over all six stages took {pass_seconds:.1f} s (on a shared CPU).
+{k:.0f} images drawn at random. On the shapes the first channels pick a colour
+({colour_purity_conv1:.0%} of the top images of a ``conv1`` channel share one, chance
+{colour_chance:.0%}) and hardly a shape ({shape_purity_conv1:.0%}, chance {shape_chance:.0%});
+at ``conv5`` {shape_purity_conv5:.0%} share a shape. The pass over all six stages took
+{pass_seconds:.1f} s (on a shared CPU).
 """
 
 from __future__ import annotations
