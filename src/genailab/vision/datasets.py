@@ -26,12 +26,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -236,10 +237,21 @@ def _digits() -> ImageSet:
     )
 
 
-def _shapes(n: int, size: int, seed: int, target: str) -> ImageSet:
+@functools.lru_cache(maxsize=4)
+def _made_shapes(n: int, size: int, seed: int) -> Any:
+    """``make_shapes(n, size=size, seed=seed)``, made once per process: the experiments of a
+    tour all look at the same few thousand images, which take seconds to draw."""
     from genailab.vision.shapes import make_shapes
 
-    made = make_shapes(n, size=size, seed=seed)
+    return make_shapes(n, size=size, seed=seed)
+
+
+def _shapes(n: int, size: int, seed: int, target: str) -> ImageSet:
+    cached = _made_shapes(n, size, seed)
+    # copies, so that a caller changing its ImageSet cannot change the next caller's
+    made = dataclasses.replace(
+        cached, **{k: v.copy() for k, v in vars(cached).items() if isinstance(v, np.ndarray)}
+    )
     shapes, colours = made.shape_names, made.colour_names
     if target == "both":
         labels = made.shape * len(colours) + made.colour
