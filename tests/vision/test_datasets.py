@@ -15,6 +15,7 @@ from genailab.vision.datasets import (
     sample_photos,
     split,
 )
+from genailab.vision.shapes import make_shapes
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +156,12 @@ def test_sample_photos_load_from_the_wheel():
     for photo in photos.values():
         assert photo.ndim == 3 and photo.shape[2] == 3 and photo.dtype == np.uint8
     assert np.array_equal(photos["astronaut"], skimage.data.astronaut())
+
+
+def test_shapes_drawn_once_per_process_still_give_each_caller_its_own_copy():
+    first = load_dataset("shapes", n=60, seed=3)
+    first.images[:] = 0
+    first.attributes["shape"][:] = -1
+    second = load_dataset("shapes", n=60, seed=3)
+    assert second.images.any() and (second.attributes["shape"] >= 0).all()
+    assert np.array_equal(second.images, make_shapes(60, seed=3).images)
