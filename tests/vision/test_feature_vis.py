@@ -324,3 +324,19 @@ def test_visualize_rises_keeps_snapshots_and_is_reproducible():
     assert result.values[-1, 0] > result.values[0, 0]
     value = objective_values(cnn, O.channel("conv1", 1), result.images)
     assert value.shape == (1,) and value[0] > 0
+
+
+def test_our_adam_matches_torchs_adam_on_the_negated_objective():
+    from genailab.vision.feature_vis import _Adam
+
+    target = torch.tensor([1.0, -2.0, 3.0])
+    ours = torch.zeros(3, requires_grad=True)
+    theirs = torch.zeros(3, requires_grad=True)
+    adam, reference = _Adam([ours], 0.1), torch.optim.Adam([theirs], lr=0.1)
+    for _ in range(20):
+        value = -((ours - target) ** 2).sum()  # maximised by ours == target
+        adam.ascend(torch.autograd.grad(value, [ours]))
+        reference.zero_grad()
+        ((theirs - target) ** 2).sum().backward()  # torch minimises the loss -value
+        reference.step()
+    assert torch.allclose(ours, theirs, atol=1e-6)
