@@ -213,7 +213,8 @@ def frames(cfg: Config) -> Iterator[Frame]:
         "rise_naive": _rise(runs["naive"].values),
         "targets": float(B),
     }
-    names = [f"channel {c}" for c in channels] + [cnn.classes[k] for k in classes]
+    labels = [f"digit {c}" if c.isdigit() else c for c in cnn.classes]
+    names = [f"channel {c}" for c in channels] + [labels[k] for k in classes]
     text = {"names": "|".join(names), "data": cfg.data, "stage": cfg.stage, "channels": str(n_ch)}
     base_arrays = {"curve_robust": curve["robust"], "curve_naive": curve["naive"]}
     snaps = snapshot_steps(cfg)
