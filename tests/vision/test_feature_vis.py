@@ -213,6 +213,7 @@ def test_objectives_against_hand_computations():
     assert combined(acts).tolist() == [2.0 - 3.0 + 1.0, 1.0 - 4.0 + 1.0]
     assert sum([O.channel("fc7", 0), O.channel("fc7", 2)])(acts).tolist() == [4.0, 4.5]
     assert combined.stages == {"fc7", "fc8"}
+    assert (1.0 - O.class_logit(0))(acts).tolist() == [0.0, 0.5]
 
 
 def test_diversity_against_hand_computed_gram_cosines():

@@ -107,6 +107,9 @@ class Objective:
     def __sub__(self, other: Objective | float) -> Objective:
         return self + (-other)
 
+    def __rsub__(self, other: float) -> Objective:
+        return (-self) + other
+
 
 # ----------------------------------------------------------------------------- helpers
 def _indices(value: Any, what: str) -> int | list[int]:
