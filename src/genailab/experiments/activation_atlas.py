@@ -1,5 +1,5 @@
 """An activation atlas (Carter et al. 2019) of the chapter's trained network. Every spatial
-position of a middle conv stage in every test image is a patch: the stage's channel vector
+position of its last conv stage in every test image is a patch: the stage's channel vector
 there, a description of what that part of the image looked like to the network. Thousands of
 patches are laid out in the plane by UMAP (left) and, for comparison, by their first two
 principal components (PCA, right), each dot coloured by the digit its image shows. UMAP keeps
@@ -48,11 +48,11 @@ class Config:
         "full", help="which shared pretrained network (pretrained(data, network))"
     )
     stage: Literal["conv2", "conv3", "conv4", "conv5"] = setting(
-        "conv4", help="the conv stage whose positions are the patches"
+        "conv5", help="the conv stage whose positions are the patches"
     )
     images: int = setting(1000, help="test images whose positions are collected", ge=10, le=5000)
-    patches: int = setting(2500, help="patches kept (drawn at random)", ge=50, le=4000)
-    grid: int = setting(14, help="grid cells per side of the layout", ge=2, le=40)
+    patches: int = setting(2000, help="patches kept (drawn at random)", ge=50, le=4000)
+    grid: int = setting(12, help="grid cells per side of the layout", ge=2, le=40)
     min_count: int = setting(5, help="cells with fewer patches are dropped", ge=1, le=1000)
     neighbours: int = setting(15, help="UMAP's n_neighbors", ge=2, le=200)
     steps: int = setting(128, help="feature-visualisation steps of the tiles", ge=8, le=2048)
@@ -66,7 +66,7 @@ class Config:
         network="quick",
         images=200,
         patches=600,
-        grid=6,
+        grid=8,
         min_count=4,
         steps=24,
         reveal=5,
@@ -92,8 +92,8 @@ CLAIMS = (
         "UMAP's map keeps neighbours: trustworthiness 0.1 above PCA's",
     ),
     Claim(
-        "purity_umap >= 1.2 * purity_pca",
-        "UMAP's grid cells are purer in digit than PCA's, by a fifth or more",
+        "purity_umap >= 1.3 * purity_pca",
+        "UMAP's grid cells are purer in label than PCA's, by 30% or more",
     ),
     Claim(
         "purity_umap >= 2 * purity_chance",
@@ -122,14 +122,20 @@ def caption(part: str, cfg: Config) -> str:
     }[part]
 
 
-def _mosaic(tiles: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int) -> np.ndarray:
+def _mosaic(
+    tiles: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int, frame: np.ndarray
+) -> np.ndarray:
     """Tiles (K, T, T, C) put at their cells of a ``size`` x ``size`` grid, row 0 at the
-    bottom, on white: (size T, size T, 3) in [0, 1]."""
+    bottom, on white, each in a 2-pixel frame of colour ``frame`` (K, 3) (its cell's majority
+    label): (size (T + 4), size (T + 4), 3) in [0, 1]."""
     T = tiles.shape[1]
     rgb = np.broadcast_to(tiles, (*tiles.shape[:3], 3)) if tiles.shape[3] == 1 else tiles
-    out = np.ones((size, size, T, T, 3), np.float32)
-    out[size - 1 - rows, cols] = rgb  # (K, T, T, 3) into their cells
-    return out.transpose(0, 2, 1, 3, 4).reshape(size * T, size * T, 3)
+    framed = np.broadcast_to(frame[:, None, None, :], (len(tiles), T + 4, T + 4, 3)).copy()
+    framed[:, 2:-2, 2:-2] = rgb  # (K, T + 4, T + 4, 3)
+    S = T + 4
+    out = np.ones((size, size, S, S, 3), np.float32)
+    out[size - 1 - rows, cols] = framed
+    return out.transpose(0, 2, 1, 3, 4).reshape(size * S, size * S, 3)
 
 
 def _cell_map(grid, size: int, n_labels: int, show_purity: bool) -> np.ndarray:
@@ -166,11 +172,13 @@ def frames(cfg: Config) -> Iterator[Frame]:
     cnn, train_set, test_set = pretrained(cfg.data, cfg.network, device=cfg.device)
     labels_all, classes = test_set.labels, tuple(test_set.classes)
     n = min(cfg.images, len(test_set.images))
+    # the test sets are ordered by label: a seeded draw of the images, not the first n
+    chosen = np.sort(np.random.default_rng(cfg.seed).permutation(len(test_set.images))[:n])
     t0 = time.perf_counter()
     patches = A.collect_patches(
         cnn,
-        test_set.images[:n],
-        labels_all[:n],
+        test_set.images[chosen],
+        labels_all[chosen],
         cfg.stage,
         max_patches=cfg.patches,
         seed=cfg.seed,
@@ -258,6 +266,10 @@ def frames(cfg: Config) -> Iterator[Frame]:
     )
     tiles_s = time.perf_counter() - t
     shots = [images for _, images in result.snapshots]
+    from matplotlib import colors as mcolors
+
+    palette = np.array([mcolors.to_rgb(c) for c in _label_colours(len(classes))])
+    frame_colours = palette[grid.majority]  # (K, 3)
     picks = np.linspace(1, len(shots) - 1, cfg.snapshots).round().astype(int)
     final = {**final, "tiles_s": tiles_s, "build_s": layout_s + tiles_s}
     for j, pick in enumerate(picks):
@@ -268,14 +280,14 @@ def frames(cfg: Config) -> Iterator[Frame]:
             arrays={
                 **static,
                 **grids,
-                "mosaic": _mosaic(images, grid.rows, grid.cols, cfg.grid),
+                "mosaic": _mosaic(images, grid.rows, grid.cols, cfg.grid, frame_colours),
             },
             scalars={**trust, **final, "vis_step": float(result.snapshots[pick][0])},
             text={**text, "part": "tiles"},
             caption=caption("tiles", cfg),
         )
         step += 1
-    mosaic = _mosaic(result.images, grid.rows, grid.cols, cfg.grid)
+    mosaic = _mosaic(result.images, grid.rows, grid.cols, cfg.grid, frame_colours)
     for j in range(HOLD_FRAMES):
         yield Frame(
             step=step,
@@ -305,7 +317,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         ax.set(ylim=(Y[:, 1].min() - pad[1], Y[:, 1].max() + pad[1]), xticks=[], yticks=[])
         for side in ax.spines.values():
             side.set_color(MUTED)
-        art[key] = ax.scatter([], [], s=4 if key == "umap" else 3, linewidth=0, zorder=2)
+        art[key] = ax.scatter([], [], s=7 if key == "umap" else 4, linewidth=0, zorder=2)
         art[key + "_cells"] = ax.imshow(
             np.zeros((2, 2, 4)),
             extent=(0, 1, 0, 1),
@@ -359,7 +371,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         fontsize=SMALL_SIZE,
         color=MUTED,
     )
-    art["status"] = fig.text(0.03, 0.855, "", fontsize=LABEL_SIZE, color=INK)
+    art["status"] = fig.text(0.03, 0.845, "", fontsize=LABEL_SIZE, color=INK)
     return art
 
 
@@ -393,17 +405,15 @@ def draw(frame: Frame, canvas: Canvas) -> None:
         mosaic.set_visible(False)
         art["umap"].set_visible(True)
     stage, n_cells = frame.text["stage"], s.get("cells", 0)
-    art["umap_title"].set_text(
-        f"UMAP: {shown:,} patches" if "mosaic" not in a else f"the atlas: {n_cells:.0f} cells"
-    )
+    art["umap_title"].set_text("")
     art["pca_title"].set_text("PCA, the first two components")
     status = {
-        "reveal": f"{stage} of the {frame.text['data']} network: {shown:,} patches so far",
+        "reveal": f"UMAP of {stage} on {frame.text['data']}: {shown:,} patches so far",
         "cells": f"{s.get('cells', 0):.0f} cells kept on UMAP's map, {s.get('cells_pca', 0):.0f}"
         " on PCA's",
-        "purity": "opacity: the share of a cell's patches with its majority label",
+        "purity": "colour: majority label; opacity: its share of the cell",
         "tiles": f"feature visualisation, step {s.get('vis_step', 0):.0f}",
-        "atlas": f"{n_cells:.0f} tiles, each where its cell lies on UMAP's map",
+        "atlas": f"the atlas: {n_cells:.0f} tiles, framed in their cell's majority label",
     }[part]
     art["status"].set_text(status)
     values = [s["trust_umap"], s["trust_pca"]]
