@@ -48,6 +48,30 @@ from genailab.vision.objectives import IMAGE, Objective
 from genailab.vision.robustness import Robustness
 
 
+class _Adam:
+    """Adam (Kingma & Ba 2015) ascending: ``p += lr * m_hat / (sqrt(v_hat) + eps)``.
+
+    Written out rather than ``torch.optim.Adam``, whose first construction in a process costs
+    seconds of imports; the update is the same (tested against it).
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]  # first moments
+        self.v = [torch.zeros_like(p) for p in params]  # second moments
+
+    @torch.no_grad()
+    def ascend(self, grads: tuple[torch.Tensor, ...]) -> None:
+        b1, b2 = self.betas
+        self.t += 1
+        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
+            m.mul_(b1).add_(g, alpha=1 - b1)  # m = b1 m + (1 - b1) g
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)  # v = b2 v + (1 - b2) g^2
+            m_hat = m / (1 - b1**self.t)  # bias corrections of the zero starts
+            v_hat = v / (1 - b2**self.t)
+            p.add_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+
+
 @dataclass
 class FeatureVisResult:
     """What :func:`visualize` found.
@@ -172,7 +196,8 @@ def visualize(
     image = PARAMETERISATIONS[param](
         batch, cnn.channels, cnn.image_size, _mixing(cnn, colours, decorrelate), seed
     ).to(dev)
-    optimiser = torch.optim.Adam(image.parameters(), lr=lr)
+    params = list(image.parameters())
+    adam = _Adam(params, lr)
     generator = torch.Generator().manual_seed(seed)
 
     values = np.zeros((steps, batch), np.float32)
@@ -188,10 +213,10 @@ def visualize(
             raise DataError(
                 f"visualize: {objective.name} gave shape {tuple(value.shape)}, expected ({batch},)"
             )
-        optimiser.zero_grad(set_to_none=True)
-        # NOTE: inputs= keeps the network's weights out of the backward pass's accumulation
-        (-value.sum()).backward(inputs=list(image.parameters()))
-        optimiser.step()
+        # NOTE: autograd.grad w.r.t. the image's parameters only: the network's weights get no
+        # .grad, and the (frozen) network is shared with its other users untouched
+        grads = torch.autograd.grad(value.sum(), params)
+        adam.ascend(grads)
         values[step] = value.detach().float().cpu().numpy()
         if on_step is not None:
             on_step(step, values[step].copy())

@@ -11,6 +11,8 @@ Visualization"):
 - :func:`neuron`: one unit at one position (the centre by default);
 - :func:`class_logit`: a logit of ``fc8`` (before the softmax: maximising a probability can
   just push the other classes down);
+- :func:`class_log_prob`: the log-probability of a class (the logit minus the log-sum-exp of
+  all of them), which cannot rise by raising every class together;
 - :func:`direction`: the dot product of a stage's activation with a direction (the mean over
   positions for conv stages, or at one position);
 - :func:`diversity`: minus the mean cosine similarity of each image's Gram matrix (channels x
@@ -104,6 +106,9 @@ class Objective:
 
     def __sub__(self, other: Objective | float) -> Objective:
         return self + (-other)
+
+    def __rsub__(self, other: float) -> Objective:
+        return (-self) + other
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -200,6 +205,26 @@ def class_logit(k: int | Sequence[int]) -> Objective:
     return Objective(
         lambda acts: _pick(acts["fc8"], index, "fc8", "class"), {"fc8"}, f"class_logit({k})"
     )
+
+
+def class_log_prob(k: int | Sequence[int]) -> Objective:
+    """The log-probability ``log softmax(fc8)[k]`` of class ``k`` (one, or one per image).
+
+    Unlike the logit it cannot rise by raising every class together: it asks for an image
+    that the network calls ``k`` rather than one that merely excites ``k``'s logit.
+
+    Examples
+    --------
+    >>> value = class_log_prob(0)({"fc8": torch.tensor([[0.0, 0.0]])})
+    >>> round(float(value[0]), 4)  # log(1/2)
+    -0.6931
+    """
+    index = _indices(k, "class")
+
+    def value(acts: Acts) -> torch.Tensor:
+        return _pick(torch.log_softmax(acts["fc8"], dim=1), index, "fc8", "class")
+
+    return Objective(value, {"fc8"}, f"class_log_prob({k})")
 
 
 def direction(
