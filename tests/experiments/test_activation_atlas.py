@@ -71,4 +71,4 @@ def test_mosaic_puts_each_tile_in_its_cell_row_zero_at_the_bottom():
 
 def test_config_rejects_fewer_steps_than_snapshots():
     with pytest.raises(ValueError, match="steps must be >= snapshots"):
-        Config(steps=4, snapshots=8)
+        Config(steps=8, snapshots=12)
