@@ -37,7 +37,7 @@ K_TRUST = 5  # neighbours of the trustworthiness
     name="activation-atlas",
     chapter="Inside a CNN",
     title="An activation atlas: thousands of patches on one map",
-    seconds=(45, 16),
+    seconds=(45, 13),
 )
 @dataclass
 class Config:
