@@ -336,21 +336,30 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         visible=False,
     )
     # the label legend, beside the PCA map
-    handles = [
-        right.scatter([], [], s=25, color=colours[i], label=name[:12])
-        for i, name in enumerate(classes[:20])
-    ]
-    fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.805, 0.84),
-        fontsize=SMALL_SIZE,
-        frameon=False,
-        ncol=1 if len(classes) <= 10 else 2,
-        handletextpad=0.2,
-        title="label",
-        title_fontsize=SMALL_SIZE,
-    )
+    if len(classes) <= 12:
+        handles = [
+            right.scatter([], [], s=25, color=colours[i], label=name[:14])
+            for i, name in enumerate(classes)
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.805, 0.84),
+            fontsize=SMALL_SIZE,
+            frameon=False,
+            handletextpad=0.2,
+            title="label",
+            title_fontsize=SMALL_SIZE,
+        )
+    else:  # too many to list: say so
+        fig.text(
+            0.81,
+            0.80,
+            f"{len(classes)} labels,\none colour each",
+            fontsize=SMALL_SIZE,
+            color=MUTED,
+            va="top",
+        )
     style_axes(bars)
     bars.set_xlim(0, 1)
     bars.set_yticks([0, 1], ["trustworthiness", "cell purity"], fontsize=SMALL_SIZE)
