@@ -66,7 +66,9 @@ def bench_atlas(quick: bool = False, anchors: bool = True, data: str = "mnist") 
     import umap  # its import alone is seconds: numba, pynndescent, scikit-learn
 
     out["umap_import_s"] = time.perf_counter() - t
-    Y_umap, out["umap_s"] = _timed(A.umap_layout, X, n_neighbors=cfg.neighbours, seed=0)
+    Y_umap, out["umap_s"] = _timed(
+        A.umap_layout, X, n_neighbors=cfg.neighbours, n_epochs=cfg.epochs or None, seed=0
+    )
     Y_pca, out["pca_s"] = _timed(A.pca_layout, X)
     t = time.perf_counter()
     grid = A.grid_cells(Y_umap, X, patches.labels, cfg.grid, cfg.min_count)

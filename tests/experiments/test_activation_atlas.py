@@ -45,7 +45,9 @@ def test_final_figures_are_those_of_a_direct_build(run):
     p = A.collect_patches(
         cnn, test.images[chosen], test.labels[chosen], cfg.stage, max_patches=cfg.patches
     )
-    Y = A.umap_layout(p.vectors, n_neighbors=cfg.neighbours, seed=cfg.seed)
+    Y = A.umap_layout(
+        p.vectors, n_neighbors=cfg.neighbours, n_epochs=cfg.epochs or None, seed=cfg.seed
+    )
     grid = A.grid_cells(Y, p.vectors, p.labels, cfg.grid, cfg.min_count)
     s = frames[-1].scalars
     assert s["trust_umap"] == pytest.approx(A.trustworthiness(p.vectors, Y, 5), abs=1e-12)

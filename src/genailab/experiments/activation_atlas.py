@@ -55,6 +55,9 @@ class Config:
     grid: int = setting(12, help="grid cells per side of the layout", ge=2, le=40)
     min_count: int = setting(5, help="cells with fewer patches are dropped", ge=1, le=1000)
     neighbours: int = setting(15, help="UMAP's n_neighbors", ge=2, le=200)
+    epochs: int = setting(
+        0, help="UMAP's optimisation epochs (0: umap-learn's default, 500 below 10k)", ge=0, le=5000
+    )
     steps: int = setting(128, help="feature-visualisation steps of the tiles", ge=8, le=2048)
     reveal: int = setting(12, help="frames in which the patches appear", ge=2, le=100)
     snapshots: int = setting(8, help="frames of the tiles forming", ge=2, le=64)
@@ -64,6 +67,7 @@ class Config:
     seed: int = seed_setting()
     QUICK = dict(
         network="quick",
+        epochs=200,
         images=200,
         patches=600,
         grid=8,
@@ -185,7 +189,9 @@ def frames(cfg: Config) -> Iterator[Frame]:
     )
     X, labels = patches.vectors, patches.labels  # (P, C), (P,)
     t_umap = time.perf_counter()
-    Y_umap = A.umap_layout(X, n_neighbors=cfg.neighbours, seed=cfg.seed)  # (P, 2)
+    Y_umap = A.umap_layout(
+        X, n_neighbors=cfg.neighbours, n_epochs=cfg.epochs or None, seed=cfg.seed
+    )  # (P, 2)
     t_umap = time.perf_counter() - t_umap
     Y_pca = A.pca_layout(X)  # (P, 2)
     grid = A.grid_cells(Y_umap, X, labels, cfg.grid, cfg.min_count)
