@@ -1,11 +1,11 @@
 """An activation atlas (Carter et al. 2019) of the chapter's trained network. Every spatial
-position of its last conv stage in every test image is a patch: the stage's channel vector
-there, a description of what that part of the image looked like to the network. Thousands of
-patches are laid out in the plane by UMAP (left) and, for comparison, by their first two
-principal components (PCA, right), each dot coloured by the digit its image shows. UMAP keeps
-neighbours together: the 5 nearest neighbours of a point on its map were near it in the
-stage's space too, a trustworthiness of {trust_umap:.2f} against PCA's {trust_pca:.2f}. A grid
-is then put over each map, the vectors in each cell are averaged, and cells with too few
+position of its last conv stage in a test image is a patch: the stage's channel vector there,
+a description of what that part of the image looked like to the network. Here
+{patches:,.0f} patches are laid out in the plane by UMAP (left) and, for comparison, by their
+first two principal components (PCA, right), each dot coloured by the digit its image shows.
+UMAP keeps neighbours together: the 5 nearest neighbours of a point on its map were near it in
+the stage's space too, a trustworthiness of {trust_umap:.2f} against PCA's {trust_pca:.2f}. A
+grid is then put over each map, the vectors in each cell are averaged, and cells with too few
 points are dropped. UMAP's cells are purer: {purity_umap:.0%} of a kept cell's patches share
 its majority digit, against {purity_pca:.0%} for PCA's cells and {purity_chance:.0%} if the
 digits were spread at random. Finally each kept cell's mean activation is made visible: an
@@ -36,7 +36,7 @@ K_TRUST = 5  # neighbours of the trustworthiness
 @experiment(
     name="activation-atlas",
     chapter="Inside a CNN",
-    title="An activation atlas: thousands of patches on one map",
+    title="An activation atlas: image patches laid out on one map",
     seconds=(45, 13),
 )
 @dataclass
