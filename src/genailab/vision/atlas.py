@@ -334,13 +334,18 @@ def trustworthiness(X: Any, Y: Any, k: int = 5) -> float:
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     dX = torch.cdist(Xt, Xt)  # (n, n)
     dX.fill_diagonal_(float("inf"))  # a point is not its own neighbour
-    order = dX.argsort(dim=1, stable=True)  # (n, n) neighbours, nearest first
-    rank = torch.empty_like(order)  # (n, n): rank[i, order[i, r]] = r + 1
-    rank.scatter_(1, order, torch.arange(1, n + 1).expand(n, n).contiguous())
     dY = torch.cdist(Yt, Yt)  # (n, n)
     dY.fill_diagonal_(float("inf"))
     nearY = dY.topk(k, dim=1, largest=False).indices  # (n, k)
-    excess = rank.gather(1, nearY) - k  # (n, k) > 0 exactly for points outside X's k nearest
+    # r(i, j) without sorting: 1 + the points nearer to i than j, ties broken by index (as a
+    # stable sort would); k passes over (n, n) instead of an (n, n) argsort
+    index = torch.arange(n)  # (n,)
+    excess = torch.empty(n, k, dtype=torch.int64)
+    for m in range(k):  # k is small (5)
+        j = nearY[:, m : m + 1]  # (n, 1)
+        d_ij = dX.gather(1, j)  # (n, 1)
+        rank = (dX < d_ij).sum(1) + ((dX == d_ij) & (index < j)).sum(1) + 1  # (n,)
+        excess[:, m] = rank - k  # > 0 exactly for points outside X's k nearest
     t = excess.clamp(min=0).sum().item()
     return float(1.0 - t * 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0)))
 
