@@ -82,6 +82,9 @@ class CNNConfig:
     lrn: bool = setting(False, help="local response normalisation after conv1 and conv2")
     batchnorm: bool = setting(True, help="batch normalisation before each conv stage's ReLU")
     stride1: int = setting(1, help="stride of conv1: 1, 2 or 4", ge=1, le=4)
+    init_conv1: float = setting(
+        1.0, help="scale of conv1's initial (He) kernels; batch norm makes it harmless", gt=0, le=10
+    )
     seed: int = seed_setting()
     test_fraction: float = setting(
         0.2, help="held-out fraction of each class (stratified)", gt=0, lt=1
