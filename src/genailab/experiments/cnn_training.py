@@ -298,8 +298,9 @@ def _stretches(steps: np.ndarray, colour_accuracy: np.ndarray, total: int) -> np
 
 # ------------------------------------------------------------------------------- drawing
 def _grid(count: int) -> tuple[int, int]:
-    cols = int(np.ceil(np.sqrt(count * 1.5)))
-    return int(np.ceil(count / cols)), cols
+    """Rows and columns of the kernel mosaic: square-ish, wider than tall."""
+    rows = max(1, int(np.sqrt(count)))
+    return rows, int(np.ceil(count / rows))
 
 
 def _mosaic(tiles: np.ndarray, rows: int, cols: int, gap: int = 1) -> np.ndarray:
@@ -337,7 +338,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         eax.imshow(image, interpolation="nearest")
         eax.set_axis_off()
     total = int(frame.text["total"])
-    acc = fig.add_axes((0.56, 0.52, 0.41, 0.30))
+    acc = fig.add_axes((0.56, 0.49, 0.41, 0.27))
     style_axes(acc)
     acc.set(xlim=(0, total), ylim=(0, 1.02))
     acc.set_ylabel("accuracy")
@@ -352,8 +353,10 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
         for key, (label, c, lw, ls) in names.items()
     }
     acc.axhline(1 / 30, color=MUTED, lw=1, ls=":")
-    acc.legend(fontsize=SMALL_SIZE, frameon=False, loc="lower right", ncol=2)
-    struct = fig.add_axes((0.56, 0.09, 0.41, 0.30))
+    acc.legend(
+        fontsize=SMALL_SIZE, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2
+    )
+    struct = fig.add_axes((0.56, 0.09, 0.41, 0.27))
     style_axes(struct)
     struct.set(xlim=(0, total), ylim=(0, 1.02), xlabel="training step")
     struct.set_ylabel("kernel structure")
@@ -363,7 +366,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     art["colour"] = struct.plot(
         [], [], color=PALETTE[1], lw=2, label="energy share in one colour direction"
     )[0]
-    struct.legend(fontsize=SMALL_SIZE, frameon=False, loc="lower right")
+    struct.legend(
+        fontsize=SMALL_SIZE, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2
+    )
     live = [art["kernels"], art["step"], *art["acc"].values(), art["smooth"], art["colour"]]
     freeze_background(fig, live)
     return art
