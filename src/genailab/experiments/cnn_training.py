@@ -157,7 +157,7 @@ def neighbour_correlation(kernels: np.ndarray) -> float:
     --------
     >>> smooth = np.tile(np.linspace(-1, 1, 5), (2, 3, 5, 1))  # (2, 3, 5, 5) horizontal ramps
     >>> round(neighbour_correlation(smooth), 2)
-    0.5
+    0.86
     """
     w = kernels - kernels.mean(axis=(2, 3), keepdims=True)  # (O, C, k, k)
     pairs = [(w[..., :, :-1], w[..., :, 1:]), (w[..., :-1, :], w[..., 1:, :])]
