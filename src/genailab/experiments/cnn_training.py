@@ -328,7 +328,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     art["step"] = fig.text(0.03, 0.855, "", fontsize=LABEL_SIZE, color=INK)
     fig.text(
         0.03,
-        0.215,
+        0.2,
         f"the {len(tiles)} conv1 kernels ({tiles.shape[1]}x{tiles.shape[1]}, RGB; grey = 0) "
         "and training images:",
         fontsize=SMALL_SIZE,
@@ -336,7 +336,7 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     )
     examples = a["examples"]
     for i, image in enumerate(examples):
-        eax = fig.add_axes((0.03 + i * 0.075, 0.06, 0.065, 0.13))
+        eax = fig.add_axes((0.03 + i * 0.075, 0.05, 0.065, 0.125))
         eax.imshow(image, interpolation="nearest")
         eax.set_axis_off()
     total = int(frame.text["total"])
@@ -363,9 +363,9 @@ def _setup(canvas: Canvas, frame: Frame) -> dict:
     struct.set(xlim=(0, total), ylim=(0, 1.02), xlabel="training step")
     struct.set_ylabel("kernel structure")
     art["smooth"] = struct.plot([], [], color=PALETTE[4], lw=2, label="neighbour correlation")[0]
-    art["colour"] = struct.plot(
-        [], [], color=PALETTE[1], lw=2, label="energy in one colour direction"
-    )[0]
+    art["colour"] = struct.plot([], [], color=PALETTE[1], lw=2, label="energy share in one colour")[
+        0
+    ]
     struct.legend(
         fontsize=SMALL_SIZE, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2
     )
