@@ -1,7 +1,8 @@
-"""The genailab command: list, run NAME, tour, gallery DIR, lm, synth.
+"""The genailab command: list, run NAME, tour, gallery DIR, lm, cnn, synth.
 
 ``genailab lm train`` / ``genailab lm sample`` (the language models) are defined in
-:mod:`genailab.lm.cli`, ``genailab synth fit-sample`` / ``genailab synth report`` (synthetic
+:mod:`genailab.lm.cli`, ``genailab cnn train`` (the image classifier) in
+:mod:`genailab.vision.cli`, ``genailab synth fit-sample`` / ``genailab synth report`` (synthetic
 tables) in :mod:`genailab.generate.cli`, and added here.
 
 Every error a user can cause (an unknown experiment, key, value or format, an unwritable
@@ -27,6 +28,7 @@ from genailab.lab.registry import discover
 from genailab.lm.cli import add_lm_commands, run_lm_command
 from genailab.settings import SEED_MAX, bounded_number
 from genailab.video.formats import FORMATS, FPS_RANGE, HEIGHT_RANGE, WIDTH_RANGE, parse_size
+from genailab.vision.cli import add_cnn_commands, run_cnn_command
 
 EXIT_USAGE = 2
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")  # = genailab.device.DEVICES (which loads torch)
@@ -42,7 +44,8 @@ EPILOG = (
     "  genailab run gradient-descent --help           its config keys, bounds and help\n"
     "  genailab tour --quick                          every video, then the gallery page\n"
     "  genailab tour --chapter from-zero-to-gpt       one chapter, full presets\n"
-    "  genailab lm train --help                       train a language model"
+    "  genailab lm train --help                       train a language model\n"
+    "  genailab cnn train --data mnist                train the image classifier"
 )
 
 
@@ -74,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="verb",
         required=True,
         parser_class=_OneLineParser,
-        metavar="{list,run,tour,gallery,lm,synth}",
+        metavar="{list,run,tour,gallery,lm,cnn,synth}",
     )
 
     verbs.add_parser("list", help="name, chapter and title of every experiment")
@@ -149,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     gallery_p.add_argument("folder", metavar="DIR", help="the --out folder of `run` or `tour`")
 
     add_lm_commands(verbs)
+    add_cnn_commands(verbs)
     add_synth_commands(verbs)
     return parser
 
@@ -309,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             return _tour(args)
         if args.verb == "lm":
             return run_lm_command(args)
+        if args.verb == "cnn":
+            return run_cnn_command(args)
         if args.verb == "synth":
             return run_synth_command(args)
         from genailab.lab.gallery import build_gallery

@@ -138,18 +138,22 @@ def _to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).float().div_(255.0).contiguous()  # (N, C, H, W) in [0, 1]
 
 
-def init_weights(model: AlexNet) -> None:
+def init_weights(model: AlexNet, conv1_scale: float = 1.0) -> None:
     """He initialisation (He et al. 2015): each kernel and matrix normal with variance
     2 / fan_in, so that the activations keep their scale through the ReLU stages (PyTorch's
     default scales them down by about sqrt(3) per stage, which stalls an eight-stage network
     without normalisation); biases zero; ``fc8`` small, so that training starts near uniform
-    class probabilities."""
+    class probabilities. ``conv1_scale`` multiplies the conv1 kernels: with batch norm after
+    them their scale does not change what the network computes, and small ones make the
+    kernels that form in a short run those of the gradients rather than of the random start."""
     for module in model.modules():
         if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
             torch.nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
             torch.nn.init.zeros_(module.bias)
     last = model.linear("fc8")
     torch.nn.init.normal_(last.weight, std=0.01)
+    with torch.no_grad():
+        model.conv("conv1").weight.mul_(conv1_scale)
 
 
 def make_optimizer(model: torch.nn.Module, cfg: CNNConfig) -> torch.optim.Optimizer:
@@ -267,7 +271,7 @@ class _Run:
         torch.manual_seed(cfg.seed)  # the initial weights, the same on every rank
         n_classes = len(train_set.classes)
         self.model = AlexNet(**cfg.network(train_set.channels, train_set.image_size, n_classes))
-        init_weights(self.model)
+        init_weights(self.model, cfg.init_conv1)
         self.model.to(self.device)
         self.cnn = TrainedCNN(
             self.model,
