@@ -18,14 +18,24 @@
   (``genailab.vision.receptive_field.receptive_field``, :func:`receptive_fields`);
 - :mod:`~genailab.vision.neighbours`: nearest training images in the embedding and in pixels;
 - :mod:`~genailab.vision.directions`: attribute directions in the embedding and walks along
-  them.
+  them;
+- :mod:`~genailab.vision.top_activations`: the images that excite each channel most, found in
+  one batched pass (``genailab.vision.top_activations.top_activations``), with their
+  receptive-field crops;
+- :mod:`~genailab.vision.feature_vis`: feature visualisation (:func:`visualize`) on a
+  1/f Fourier image (:mod:`~genailab.vision.image_param`) with our data's colour
+  decorrelation, random transformations (:mod:`~genailab.vision.robustness`) and the
+  objectives of :mod:`genailab.vision.objectives` (a channel, a neuron, a class, a direction,
+  diversity), used as a submodule;
+- :mod:`~genailab.vision.atlas`: the activation atlas (patches, UMAP and PCA layouts,
+  trustworthiness, the grid, its purity, feature-visualisation tiles).
 
 Every name is imported on first use, so ``import genailab.vision`` costs no torch.
 
 NOTE: a function named like its module (``pretrained``, ``activation_maps``,
-``receptive_field``) is not exported here: the package attribute of that name is the module once
-anything imports it, so the function would be there or not depending on import order. Import it
-from its module: ``from genailab.vision.pretrained import pretrained``.
+``receptive_field``, ``top_activations``) is not exported here: the package attribute of that
+name is the module once anything imports it, so the function would be there or not depending on
+import order. Import it from its module: ``from genailab.vision.pretrained import pretrained``.
 
 Examples
 --------
@@ -66,6 +76,25 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "walk",
             "fc8_logits",
             "marginal",
+        ],
+        "top_activations": ["TopActivations", "top_activations_by_stage", "channel_purity"],
+        "image_param": ["FourierImage", "PixelImage", "colour_decorrelation", "colour_covariance"],
+        "robustness": ["Robustness"],
+        "feature_vis": ["visualize", "FeatureVisResult", "jitter_survival", "objective_values"],
+        "atlas": [
+            "Patches",
+            "AtlasGrid",
+            "Atlas",
+            "collect_patches",
+            "pca_layout",
+            "umap_layout",
+            "exact_knn",
+            "trustworthiness",
+            "grid_cells",
+            "chance_purity",
+            "cell_tiles",
+            "cell_crops",
+            "build_atlas",
         ],
     },
 )
