@@ -33,7 +33,7 @@ Timings on a machine shared with other jobs are noisy; each figure is one run.
 Run: ``python benchmarks/cnn.py [--only train|featvis|atlas] [--threads N] [--device D]``
 (the train section takes about twice our training time: the example network gets as long).
 On the idle 2-core development machine, ``--threads 2``: ours 98.60% after 45.9 s (first
->= 98.5% at 40.5 s, epoch 9 of 10), scikit-learn's SVC 94.70% (2.7 s), the example network
+>= 98.5% at 40.5 s), scikit-learn's SVC 94.70% (2.7 s), the example network
 97.60% in 60 s: SVC makes 3.8x our test errors, the example network 1.7x.
 """
 
