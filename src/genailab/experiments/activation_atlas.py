@@ -36,6 +36,7 @@ K_TRUST = 5  # neighbours of the trustworthiness
 @experiment(
     name="activation-atlas",
     chapter="Inside a CNN",
+    order=6,
     title="An activation atlas: image patches laid out on one map",
     seconds=(45, 13),
 )

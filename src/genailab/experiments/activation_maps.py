@@ -47,6 +47,7 @@ CAPTIONS = (
 @experiment(
     name="activation-maps",
     chapter="Inside a CNN",
+    order=2,
     title="Activation maps: a kernel as a sliding dot product, an image through every stage",
     seconds=(50, 16),
 )

@@ -44,6 +44,7 @@ CAPTIONS = (
 @experiment(
     name="embedding-neighbours",
     chapter="Inside a CNN",
+    order=5,
     title="Nearest neighbours in a CNN's fc7 against nearest in pixels",
     seconds=(40, 15),
 )

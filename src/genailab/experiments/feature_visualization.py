@@ -40,6 +40,7 @@ TOP = 0.915  # draw below the runner's title band (the top 8.5%)
 @experiment(
     name="feature-visualization",
     chapter="Inside a CNN",
+    order=4,
     title="Feature visualisation: images that excite a channel or a class, robust or naive",
     seconds=(45, 15),
 )

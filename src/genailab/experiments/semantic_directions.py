@@ -48,6 +48,7 @@ STRIP_T = (0.5, 1.0, 1.5, 2.0)  # the steps whose nearest training images the st
 @experiment(
     name="semantic-directions",
     chapter="Inside a CNN",
+    order=7,
     title="A colour direction in a CNN's embedding: walk along it, the colour changes",
     seconds=(40, 15),
 )

@@ -50,6 +50,7 @@ EDGE = (190, 190, 190)  # a crop's outline
 @experiment(
     name="top-activations",
     chapter="Inside a CNN",
+    order=3,
     title="Top-activating images of a CNN's channels, and the window that excited them",
     seconds=(50, 16),
 )
