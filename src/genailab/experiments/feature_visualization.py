@@ -71,7 +71,7 @@ class Config:
     jitter: int = setting(2, help="largest shift (pixels) of the survival test", ge=1, le=8)
     device: Literal["auto", "cpu", "cuda", "mps"] = setting("auto", help="where the network runs")
     seed: int = seed_setting()
-    QUICK = dict(network="quick", steps=96, every=6, channels=2, classes=2)
+    QUICK = dict(network="quick", steps=160, every=10, channels=2, classes=2)
 
     def __post_init__(self) -> None:
         if self.channels + self.classes == 0:
@@ -126,9 +126,14 @@ def frame_count(cfg: Config) -> int:
 
 
 def _targets(cnn, train_images: np.ndarray, cfg: Config):
-    """The channels (most active on 256 training images) and classes (spread) to show."""
+    """The channels (most active on 256 training images among those a grey image already
+    excites) and classes (spread) to show."""
     mean = cnn.activations(train_images[:256], [cfg.stage])[cfg.stage].mean((0, 2, 3))  # (C,)
-    channels = np.argsort(-mean)[: cfg.channels].tolist()
+    # NOTE: the climb starts from faint noise around grey; a channel that is zero everywhere on
+    # grey (ReLU) has no gradient there and would stay grey in both parameterisations
+    grey = np.full((1, *train_images.shape[1:]), 128, np.uint8)
+    awake = cnn.activations(grey, [cfg.stage])[cfg.stage].max((0, 2, 3)) > 0  # (C,)
+    channels = np.argsort(-np.where(awake, mean, -np.inf), kind="stable")[: cfg.channels].tolist()
     names = [n for n in SHAPE_CLASSES if n in cnn.classes]
     if len(names) >= cfg.classes:
         return channels, [cnn.classes.index(n) for n in names[: cfg.classes]]
