@@ -4,6 +4,7 @@ read, cards, captions, and claims that hold on the run shown."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -23,7 +24,8 @@ FULL_RANGE = (30.0, 90.0)
 
 
 def parse_vtt(text: str, fps: int) -> list[tuple[int, int, str]]:
-    """The cues of a WebVTT file as (start frame, end frame, text), checking its syntax."""
+    """The cues of a WebVTT file as (start frame, end frame, text), checking its syntax; the
+    text as a viewer reads it (WebVTT escapes ``&``, ``<`` and ``>``)."""
     assert text.startswith("WEBVTT\n\n"), text[:40]
     cues = []
     for block in text.strip().split("\n\n")[1:]:
@@ -36,7 +38,7 @@ def parse_vtt(text: str, fps: int) -> list[tuple[int, int, str]]:
         h0, m0, s0, ms0, h1, m1, s1, ms1 = (int(g) for g in match.groups())
         start = (h0 * 3600 + m0 * 60 + s0) * 1000 + ms0
         end = (h1 * 3600 + m1 * 60 + s1) * 1000 + ms1
-        cues.append((round(start * fps / 1000), round(end * fps / 1000), lines[0]))
+        cues.append((round(start * fps / 1000), round(end * fps / 1000), html.unescape(lines[0])))
     return cues
 
 

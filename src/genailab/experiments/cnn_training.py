@@ -91,7 +91,7 @@ class Config:
 
 QUESTION = "What do the first-layer kernels of a CNN learn, and how soon?"
 ANSWER = (
-    "Colour detectors, first: energy in one colour {colour_init:.0%} -> {colour:.0%}; colour "
+    "Colour detectors, first: energy in one colour {colour_init:.0%} to {colour:.0%}; colour "
     "{colour_accuracy:.0%} right, colour and shape {test_accuracy:.0%}"
 )
 CLAIMS = (

@@ -83,7 +83,7 @@ QUESTION = (
     "answer fall apart when shifted by two pixels?"
 )
 ANSWER = (
-    "Class images are classified as their class (p >= {class_p_min:.3f}); shifted 2 px, robust "
+    "Class images are classified as their class (p at least {class_p_min:.3f}); shifted 2 px, robust "
     "images keep {survival_robust:.0%} of their activation, naive pixels {survival_naive:.0%}"
 )
 CLAIMS = (
