@@ -83,8 +83,9 @@ QUESTION = (
     "answer fall apart when shifted by two pixels?"
 )
 ANSWER = (
-    "Class images are classified as their class (p at least {class_p_min:.3f}); shifted 2 px, robust "
-    "images keep {survival_robust:.0%} of their activation, naive pixels {survival_naive:.0%}"
+    "Class images are classified as their class (p at least {class_p_min:.3f}); shifted 2 px, "
+    "robust images keep {survival_robust:.0%} of their activation, naive pixels "
+    "{survival_naive:.0%}"
 )
 CLAIMS = (
     Claim(
